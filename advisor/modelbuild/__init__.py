@@ -1,0 +1,1 @@
+"""Building a model folder (models/<name>/) from public exports."""

@@ -1,0 +1,316 @@
+"""`advisor model build`: public exports in, a model folder (models/<name>/) out.
+
+The output is a pure function of the inputs: rows sorted, floats written at fixed precision,
+no build timestamps, so the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InputError, Location
+from advisor.modelbuild import fundamentals, risk, universe
+from advisor.modelbuild.ishares import FundHoldings, read_ishares
+from advisor.modelbuild.screener import read_screener
+from advisor.tickers import ticker_key
+from advisor.writing import write_atomic
+
+# Costs and factor risk parameters shipped with the model (documented in README).
+COSTS: dict[str, Any] = {
+    "half_spread_bps": {"giant": 1.0, "large": 2.0, "mid": 5.0, "small": 12.0, "micro": 35.0},
+    "impact_coefficient": 0.1,
+    "commission_per_trade": 0.0,
+    "fund_adv_share_of_assets": 0.005,
+}
+FACTOR_VOLS = {"market": 0.16, "size": 0.035, "sector": 0.05}
+# Where the fund files sit under ../shared/data, by fund ticker.
+DEFAULT_FUNDS = {
+    "IWM": "ishares-iwm-2026-04-10/IWM_holdings.csv",
+    "IWB": "ishares-iwb-2026-07-17/IWB_holdings.csv",
+    "IVV": "ishares-ivv-2024-12-06/IVV_holdings.csv",
+    "IWV": "ishares-iwv-2025-05-21/IWV_holdings.csv",
+}
+STOCK_COLUMNS = [
+    "ticker",
+    "name",
+    "type",
+    "company",
+    "sector",
+    "sector_source",
+    "country",
+    "listed",
+    "ranked",
+    "market_cap",
+    "market_cap_source",
+    "price",
+    "price_source",
+    "adv",
+    "adv_source",
+    "size_rank",
+    "band",
+    "size_score",
+    "debt",
+    "debt_source",
+    "refinancing",
+    "refinancing_source",
+    "floating_debt",
+    "floating_debt_source",
+    "interest_coverage",
+    "weak_coverage",
+    "weak_coverage_source",
+    "unprofitable",
+    "unprofitable_source",
+    "economic_sensitivity",
+    "economic_sensitivity_source",
+    "domestic_revenue",
+    "domestic_revenue_source",
+    "beta",
+    "beta_source",
+    "specific_vol",
+]
+
+
+@dataclass(frozen=True)
+class Sources:
+    screener: Path
+    russell3000: Path
+    sp500_fundamentals: Path
+    sp500_sectors: Path
+    funds: dict[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def in_folder(cls, data: Path) -> Sources:
+        """The public exports as laid out in the project's shared data folder."""
+        return cls(
+            screener=data / "nasdaq-screener-2026-02-10/nasdaq_screener_1770731394680.csv",
+            russell3000=data / "russell3000-yahoo-2022-01-04/market_data.csv",
+            sp500_fundamentals=data / "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
+            sp500_sectors=data / "sp500-constituents/constituents.csv",
+            funds={t: data / p for t, p in DEFAULT_FUNDS.items()},
+        )
+
+    def check(self) -> None:
+        for name, path in [
+            ("screener", self.screener),
+            ("russell3000", self.russell3000),
+            ("sp500_fundamentals", self.sp500_fundamentals),
+            ("sp500_sectors", self.sp500_sectors),
+            *self.funds.items(),
+        ]:
+            if not path.is_file():
+                raise InputError(
+                    Location(path, None, name),
+                    "is not a file",
+                    fix="point --data at the folder of public exports",
+                )
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    securities: pd.DataFrame
+    funds: dict[str, pd.DataFrame]
+    meta: dict[str, Any]
+
+
+def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
+    sources.check()
+    screener = read_screener(sources.screener)
+    funds = {t: read_ishares(p) for t, p in sorted(sources.funds.items())}
+    snapshot, snapshot_date = fundamentals.read_russell3000_snapshot(sources.russell3000)
+    sp500 = fundamentals.read_sp500_fundamentals(sources.sp500_fundamentals)
+
+    stocks = universe.listed_stocks(screener)
+    stocks = pd.concat([stocks, universe.unlisted_fund_holdings(stocks, funds)], ignore_index=True)
+    stocks = stocks.sort_values("ticker").reset_index(drop=True)
+    stocks = stocks.join(
+        universe.sectors(stocks, funds, fundamentals.read_sp500_sectors(sources.sp500_sectors))
+    )
+    size, size_meta = universe.size(stocks)
+    stocks = stocks.join(size)
+    stocks["adv_source"] = np.where(
+        stocks["listed"], "reported (one day's volume x price)", "none (not listed)"
+    )
+    row_of = pd.Series(np.arange(len(stocks)), index=stocks["key"])
+    weights = {t: _fund_weights(f, stocks) for t, f in funds.items()}
+    members = {
+        t: risk.Members(row_of[w.index.map(ticker_key)].to_numpy(), w.to_numpy())
+        for t, w in weights.items()
+    }
+    measures, rules = risk.risk_measures(stocks, snapshot, sp500, members)
+    stocks = stocks.join(measures)
+    stocks["type"] = "stock"
+
+    fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
+    securities = pd.concat([stocks, fund_rows], ignore_index=True)[STOCK_COLUMNS]
+    securities = securities.sort_values("ticker").reset_index(drop=True)
+    meta = _meta(name, as_of, sources, funds, snapshot_date, size_meta, rules, securities, weights)
+    return BuiltModel(
+        securities,
+        {t: w.rename("weight").rename_axis("ticker").reset_index() for t, w in weights.items()},
+        meta,
+    )
+
+
+def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame) -> pd.Series:
+    """A fund's equity weights over the model's display tickers (lines on one key summed)."""
+    tickers = stocks.set_index("key")["ticker"]
+    equity = fund.equity
+    weights = equity.groupby(equity["ticker"].map(ticker_key).map(tickers))["weight"].sum()
+    return weights.sort_index()
+
+
+def _fund_row(ticker: str, fund: FundHoldings) -> dict[str, Any]:
+    nav = fund.nav
+    return {
+        "ticker": ticker,
+        "name": fund.fund_name,
+        "type": "fund",
+        "company": ticker,
+        "sector": "",
+        "sector_source": "look-through",
+        "country": "United States",
+        "listed": True,
+        "ranked": False,
+        "market_cap": np.nan,
+        "market_cap_source": "",
+        "price": nav if nav is not None else np.nan,
+        "price_source": (
+            f"NAV from {ticker} holdings file {fund.as_of}"
+            if nav is not None
+            else "none: give price in the portfolio file"
+        ),
+        "adv": fund.total_market_value * COSTS["fund_adv_share_of_assets"],
+        "adv_source": "estimated (share of fund assets)",
+    }
+
+
+def _meta(
+    name: str,
+    as_of: date,
+    sources: Sources,
+    funds: dict[str, FundHoldings],
+    snapshot_date: str,
+    size_meta: dict[str, float],
+    rules: dict[str, Any],
+    securities: pd.DataFrame,
+    weights: dict[str, pd.Series],
+) -> dict[str, Any]:
+    stocks = securities[securities["type"] == "stock"]
+    return {
+        "name": name,
+        "as_of": as_of.isoformat(),
+        "sources": [
+            {
+                "file": sources.screener.name,
+                "publisher": "Nasdaq stock screener",
+                "date": "2026-02-10",
+                "used_for": "universe, market cap, price, volume, country",
+            },
+            {
+                "file": sources.russell3000.name,
+                "publisher": "Yahoo Finance via a Russell 3000 snapshot",
+                "date": snapshot_date,
+                "used_for": "total debt, revenue, operating margin, beta",
+            },
+            {
+                "file": sources.sp500_fundamentals.name,
+                "publisher": "SEC 10-K via the Kaggle NYSE dataset",
+                "date": "FY2012-2016",
+                "used_for": "EBIT, interest expense, short- and long-term debt",
+            },
+            {
+                "file": sources.sp500_sectors.name,
+                "publisher": "S&P 500 constituent list (datahub core)",
+                "date": "2026-08-08",
+                "used_for": "GICS sector",
+            },
+            *[
+                {
+                    "file": f.path.name,
+                    "publisher": f"iShares ({f.fund_name})",
+                    "date": f.as_of.isoformat(),
+                    "used_for": f"{t} look-through, GICS sectors",
+                }
+                for t, f in funds.items()
+            ],
+        ],
+        "ranking_universe": (
+            "US-domiciled common stocks in the screener with a positive market cap, one row per "
+            "company (share classes grouped; the most traded class stands for the company). "
+            "Foreign listings are banded against the US breakpoints but not ranked."
+        ),
+        "size_scheme": {
+            "default": "cumulative",
+            "alternative": "russell",
+            "cumulative_edges": dict(zip(universe.BANDS, universe.BAND_EDGES, strict=True)),
+            "russell": "rank <= 1000 large, 1001-3000 small, beyond micro",
+            "size_score": "(ln cap - cap-weighted mean) / equal-weighted std, winsorized at +-3",
+            **{k: _round(v) for k, v in size_meta.items()},
+        },
+        "funds": {
+            t: {
+                "as_of": f.as_of.isoformat(),
+                "equity_lines": len(f.equity),
+                "equity_share": _round(f.equity_share),
+                "non_equity_share": _round(1 - f.equity_share),
+                "nav": _round(f.nav) if f.nav is not None else None,
+                "holdings_not_listed": int(
+                    (
+                        ~weights[t].index.isin(stocks.loc[stocks["listed"].astype(bool), "ticker"])
+                    ).sum()
+                ),
+            }
+            for t, f in funds.items()
+        },
+        "counts": {
+            "stocks": len(stocks),
+            "ranked": int(stocks["ranked"].sum()),
+            "not_listed": int((~stocks["listed"].astype(bool)).sum()),
+            "funds": len(funds),
+        },
+        "estimation": _round(rules),
+        "costs": COSTS,
+        "risk_model": {
+            "factors": "market (beta), size (size score), one per GICS sector",
+            "factor_vols": FACTOR_VOLS,
+            "specific_vol": risk.SPECIFIC_VOL,
+        },
+    }
+
+
+def _round(value: Any) -> Any:
+    """Rounded copies of floats so model.yaml stays readable and stable."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_round(v) for v in value]
+    return value
+
+
+def write_model(model: BuiltModel, folder: Path) -> None:
+    from ruamel.yaml import YAML
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "funds").mkdir(exist_ok=True)
+    write_atomic(folder / "securities.csv", _csv(model.securities))
+    for ticker, weights in model.funds.items():
+        write_atomic(folder / "funds" / f"{ticker}.csv", _csv(weights))
+    yaml = YAML()
+    yaml.default_flow_style = False
+    import io
+
+    buffer = io.StringIO()
+    yaml.dump(model.meta, buffer)
+    write_atomic(folder / "model.yaml", buffer.getvalue())
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")

@@ -1,0 +1,469 @@
+"""Loading a portfolio file: safe YAML, the line of every field, one located error per problem."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+
+from advisor.errors import InputError, Location
+from advisor.portfolio import Portfolio
+from advisor.tickers import TickerIndex
+
+BUY_SOURCES = ("holdings", "funds", "all")  # lower case only: 'ALL' is the ticker of Allstate
+
+_CORE = "tag:yaml.org,2002:"
+# Tags that name plain data. Anything else (python/object, !custom, binary, set, omap) is refused,
+# because the round-trip loader keeps unknown tags instead of failing on them.
+_SCALAR_TAGS = {
+    _CORE + name for name in ("str", "value", "int", "float", "bool", "null", "timestamp")
+}
+_PLAIN_TAGS = _SCALAR_TAGS | {_CORE + "map", _CORE + "seq"}
+_MAX_VALUES = 100_000  # aliases can blow a small file up into billions of values
+_LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+
+
+@dataclass(frozen=True)
+class LoadedPortfolio:
+    """A validated portfolio with where it came from: file, hash, and the line of each field."""
+
+    path: Path
+    portfolio: Portfolio
+    sha256: str
+    lines: dict[str, int]
+
+    def line_of(self, field: str) -> int | None:
+        """The line of `field`, else of its nearest parent ('holdings[3]' for 'holdings[3].x')."""
+        return _line_of(self.lines, field)
+
+    def where(self, field: str) -> Location:
+        return Location(self.path, self.line_of(field), field)
+
+
+class InputErrors(InputError):
+    """Several problems in one file: the first one's details, every problem on its own line."""
+
+    def __init__(self, errors: Sequence[InputError]) -> None:
+        first = errors[0]
+        super().__init__(first.location, first.problem, value=first.value, fix=first.fix)
+        self.errors = list(errors)
+        self.args = ("\n".join(str(error) for error in errors),)
+
+
+def load_portfolio(path: Path) -> LoadedPortfolio:
+    """Read, parse and validate a portfolio file; any problem raises InputError (exit code 2)."""
+    raw = _read(path)
+    data, lines = _parse(path, _decode(path, raw))
+    try:
+        # Strict: YAML already types its values, and lax coercion would read `shares: true` as 1.
+        portfolio = Portfolio.model_validate(data, strict=True)
+    except ValidationError as exc:
+        errors = [_explain(path, lines, error) for error in exc.errors(include_url=False)]
+        raise _combine(errors) from exc
+    return LoadedPortfolio(path, portfolio, hashlib.sha256(raw).hexdigest(), lines)
+
+
+def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str) -> dict[int, str]:
+    """Map each holding's position to the model's display ticker; check the limits' tickers."""
+    errors: list[InputError] = []
+    resolved: dict[int, str] = {}
+    first: dict[str, int] = {}
+    unknown = f"is not in model {model_name} ({len(index):,} tickers)"
+    for position, holding in enumerate(loaded.portfolio.holdings):
+        field = f"holdings[{position}].ticker"
+        ticker = index.resolve(holding.ticker)
+        if ticker is None:
+            errors.append(_unknown_ticker(loaded, field, holding.ticker, index, unknown))
+        elif ticker in first:
+            errors.append(_duplicate_ticker(loaded, position, first[ticker]))
+        else:
+            first[ticker] = position
+            resolved[position] = ticker
+    limits = loaded.portfolio.limits
+    for name in ("no_sell", "no_buy"):
+        for i, ticker in enumerate(getattr(limits, name)):
+            if index.resolve(ticker) is None:
+                field = f"limits.{name}[{i}]"
+                errors.append(_unknown_ticker(loaded, field, ticker, index, unknown))
+    for i, source in enumerate(limits.buy_from):
+        if source not in BUY_SOURCES and index.resolve(source) is None:
+            field = f"limits.buy_from[{i}]"
+            errors.append(_unknown_ticker(loaded, field, source, index, unknown))
+    if errors:
+        raise _combine(errors)
+    return resolved
+
+
+def portfolio_schema() -> dict[str, Any]:
+    """The JSON Schema of a portfolio file, for editors (`advisor schema`)."""
+    schema = Portfolio.model_json_schema()
+    schema.pop("title", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "advisor portfolio file",
+        "description": "Holdings, cash, a small-cap target and limits for `advisor rebalance`.",
+        **schema,
+    }
+
+
+# Reading and parsing
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        known = {FileNotFoundError: "does not exist", IsADirectoryError: "is a directory"}
+        problem = known.get(type(exc), f"cannot be read ({exc.strerror})")
+        fix = "give the path of a readable portfolio .yaml file"
+        raise InputError(Location(path, field="file"), problem, fix=fix) from exc
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    not_text = "is not a text YAML file"
+    fix = "a portfolio file is UTF-8 text; save it as plain text"
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise InputError(Location(path, line, "file"), f"{not_text} (it has NUL bytes)", fix=fix)
+    try:
+        return raw.decode("utf-8-sig")  # tolerate the byte-order mark some editors write
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problem = f"{not_text} (byte 0x{raw[exc.start]:02x} is not UTF-8)"
+        raise InputError(Location(path, line, "file"), problem, fix=fix) from exc
+
+
+def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
+    yaml = YAML(typ="rt")
+    try:
+        # Compose only: nodes carry tags and lines, and nothing is constructed from them yet.
+        root = yaml.compose(text)
+    except YAMLError as exc:
+        raise _yaml_error(path, text, exc) from exc
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _CORE + "null"):
+        raise InputError(
+            Location(path, field="file"),
+            "is empty",
+            fix="a portfolio needs at least holdings or cash",
+        )
+    if not isinstance(root, MappingNode):
+        kind = "a list" if isinstance(root, SequenceNode) else f"the value {root.value!r}"
+        raise InputError(
+            Location(path, _line(root), "top level"),
+            f"is {kind}, not a mapping",
+            fix="start with keys such as 'cash:' and 'holdings:'",
+        )
+    converter = _Converter(path, yaml.constructor)
+    data = converter.convert(root, "")
+    return data, converter.lines
+
+
+def _yaml_error(path: Path, text: str, exc: YAMLError) -> InputError:
+    if isinstance(exc, ReaderError):
+        return _control_character(path, text, exc)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line: int | None = mark.line + 1 if mark is not None else None
+    context = getattr(exc, "context", None)
+    opened = getattr(exc, "context_mark", None)
+    if context and opened is not None and str(context).startswith("while "):
+        context = f"{context} started on line {opened.line + 1}"  # often where the mistake is
+    parts = (context, getattr(exc, "problem", None))
+    problem = " ".join(", ".join(str(part) for part in parts if part).split()) or str(exc)
+    # ruamel says "found character '\\t' that cannot start any token", for a tab anywhere.
+    if "'\\t'" in problem:
+        return InputError(
+            Location(path, line, "indentation"),
+            "has a tab",
+            fix="tabs are not allowed in YAML indentation; use spaces",
+        )
+    fix = "check the brackets, quotes, colons and indentation on this line and the one before"
+    if "another document" in problem:
+        fix = "a portfolio file holds one YAML document; remove the second '---'"
+    return InputError(Location(path, line, "YAML syntax"), f"error: {problem}", fix=fix)
+
+
+def _control_character(path: Path, text: str, exc: ReaderError) -> InputError:
+    line = text[: exc.position].count("\n") + 1
+    problem = f"is not a text YAML file (it has the control character #x{exc.character:04x})"
+    return InputError(Location(path, line, "file"), problem, fix="save it as plain UTF-8 text")
+
+
+class _Converter:
+    """Composed YAML nodes to plain Python, noting each field's line and refusing what a
+    portfolio never needs: tags, duplicate keys, merge keys, aliases that loop or explode."""
+
+    def __init__(self, path: Path, constructor: Any) -> None:
+        self.path = path
+        self.constructor = constructor
+        self.lines: dict[str, int] = {}
+        self.count = 0
+        self.open: set[int] = set()  # nodes being converted: an alias to one of them is a loop
+
+    def convert(self, node: Node, field: str) -> Any:
+        self._check(node, field)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, field)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, field)
+            return [self._item(item, f"{field}[{i}]") for i, item in enumerate(node.value)]
+        finally:
+            self.open.discard(id(node))
+
+    def _item(self, node: Node, field: str) -> Any:
+        self.lines.setdefault(field, _line(node))
+        return self.convert(node, field)
+
+    def _mapping(self, node: MappingNode, field: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            name = self._key(key, field)
+            path = f"{field}.{name}" if field else name
+            if name in out:
+                problem = f"is a duplicate key (first on line {self.lines[path]})"
+                raise self._error(key, path, problem, "keep one of them")
+            self.lines[path] = _line(key)
+            out[name] = self.convert(value, path)
+        return out
+
+    def _key(self, key: Node, field: str) -> str:
+        where = field or "top level"
+        if key.tag == _CORE + "merge":
+            problem = "has a << merge key, not supported in a portfolio file"
+            raise self._error(key, where, problem, "write the keys out; plain aliases are fine")
+        if not isinstance(key, ScalarNode):
+            problem = "has a key that is a list or mapping"
+            raise self._error(key, where, problem, "keys are plain names such as 'ticker'")
+        self._check(key, field)
+        return str(key.value)
+
+    def _scalar(self, node: ScalarNode, field: str) -> Any:
+        kind = str(node.tag).removeprefix(_CORE)
+        if kind in ("str", "value"):
+            return str(node.value)  # the raw text; the constructor would wrap !!str in an object
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, YAMLError) as exc:  # e.g. 2020-13-01 looks like a date but is not one
+            name, fix = _SCALARS[kind]
+            raise self._error(node, field, f"is not a valid {name}", fix, node.value) from exc
+        if isinstance(value, datetime):  # ruamel's TimeStamp subclass, made plain
+            return datetime.combine(value.date(), value.timetz())
+        if value is None or isinstance(value, date):
+            return value
+        return _CASTS[kind](value)  # ScalarFloat, ScalarInt, ScalarBoolean made plain
+
+    def _check(self, node: Node, field: str) -> None:
+        self.count += 1
+        where = field or "top level"
+        if self.count > _MAX_VALUES:
+            problem = f"expands to more than {_MAX_VALUES:,} values"
+            raise self._error(node, where, problem, "write the file without nested aliases")
+        if id(node) in self.open:
+            raise self._error(node, where, "is an alias that contains itself", "remove the loop")
+        plain = _SCALAR_TAGS if isinstance(node, ScalarNode) else _PLAIN_TAGS
+        if node.tag not in plain:
+            tag = str(node.tag).replace(_CORE, "!!")
+            problem = "is a YAML tag, not allowed in a portfolio file"
+            raise self._error(node, where, problem, "remove the tag and write a plain value", tag)
+
+    def _error(
+        self, node: Node, field: str, problem: str, fix: str, value: object = None
+    ) -> InputError:
+        return InputError(Location(self.path, _line(node), field), problem, value=value, fix=fix)
+
+
+_CASTS: dict[str, type] = {"int": int, "float": float, "bool": bool}
+_SCALARS = {  # implicit tag: (what it is, how to write one)
+    "int": ("whole number", "write a whole number such as 100"),
+    "float": ("number", "write a number such as 0.25"),
+    "bool": ("boolean", "write true or false"),
+    "null": ("null", "leave the value out"),
+    "timestamp": ("date", "write a date as YYYY-MM-DD"),
+}
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _line_of(lines: dict[str, int], field: str) -> int | None:
+    while field:
+        if field in lines:
+            return lines[field]
+        parent = _LAST_PART.sub("", field)
+        field = "" if parent == field else parent
+    return None
+
+
+# Explaining pydantic's errors in the file's terms
+
+_RANGES = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
+_TYPE_FIXES = {  # error-type prefix: (problem, fix)
+    "float": ("is not a number", "must be a number, such as 100 or 0.25"),
+    "int": ("is not a whole number", "must be a whole number, such as 100"),
+    "bool": ("is not true or false", "must be true or false"),
+    "date": ("is not a date", "must be a date written as YYYY-MM-DD"),
+    "string_type": ("is not text", "put it in quotes to make it text"),
+    "string_pattern": ("is not a ticker", "use letters, digits and . / - (e.g. BRK.B)"),
+    "string_too_short": ("is empty", "write a value, e.g. a ticker such as AAPL"),
+    "string_too_long": ("is too long", "a ticker has at most 12 characters"),  # the only limit
+    "list_type": ("is not a list", "write a list such as [AAPL, MSFT] or one '- item' per line"),
+    "model": ("is not a mapping", "write 'key: value' pairs under it"),
+    "dict": ("is not a mapping", "write 'key: value' pairs under it"),
+    "missing": ("is missing", "add it"),
+}
+_VALUE_FIXES = {  # start of a validator's message in portfolio.py: (problem, None keeps it; fix)
+    "must be a finite": (None, "write a number such as 100"),
+    "needs shares or lots": (None, "add 'shares: N' or a 'lots:' list"),
+    "lots must not be empty": (None, "list at least one lot, or give shares instead"),
+    "shares ": (None, "drop shares (the lots give it) or make it their sum"),
+    "give exactly one": (
+        "needs exactly one of small_cap_share or size_score",
+        "give one, e.g. 'small_cap_share: 0.30', not both",
+    ),
+}
+
+
+def _explain(path: Path, lines: dict[str, int], error: Any) -> InputError:
+    loc = tuple(error["loc"])
+    field = _field_path(loc)
+    value = error.get("input")
+    problem, fix = _problem(error, loc, value)
+    # Python would show a YAML `true` as True: leave booleans to the problem text.
+    plain = isinstance(value, str | int | float | date) and not isinstance(value, bool)
+    shown = value if plain else None
+    if error["type"] == "extra_forbidden":
+        shown = None  # the field path already names the unknown key
+    return InputError(Location(path, _line_of(lines, field), field), problem, value=shown, fix=fix)
+
+
+def _problem(error: Any, loc: tuple[str | int, ...], value: object) -> tuple[str, str]:
+    kind: str = error["type"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number", "write a number such as 100"
+    if kind == "extra_forbidden":
+        return "is an unknown key", _suggest_key(loc)
+    if kind in _RANGES:
+        op, name = _RANGES[kind]
+        return "is out of range", f"must be {op} {error['ctx'][name]:g}"
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        for start, (problem, fix) in _VALUE_FIXES.items():
+            if message.startswith(start):
+                return problem or message, fix
+        return message, ""
+    for start, (problem, fix) in _TYPE_FIXES.items():
+        if kind.startswith(start):
+            if isinstance(value, bool):
+                problem = f"is {str(value).lower()}, a boolean"
+            typed = kind.startswith(("float", "int", "bool", "date"))
+            return problem, fix + (" (without quotes)" if typed and _quoted(value) else "")
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:], ""
+
+
+def _quoted(value: object) -> bool:
+    """Whether `value` is a number, date or boolean that quotes turned into text."""
+    if not isinstance(value, str):
+        return False
+    if value.strip().lower() in ("true", "false"):
+        return True
+    for parse in (float, date.fromisoformat):
+        try:
+            parse(value)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _field_path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "top level"
+
+
+def _suggest_key(loc: tuple[str | int, ...]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "remove it"
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `loc`, to list its keys."""
+    model: type[BaseModel] | None = Portfolio
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, str):
+            info = model.model_fields.get(part)
+            model = _nested_model(info.annotation) if info else None
+    return model
+
+
+def _nested_model(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# Ticker problems
+
+
+def _unknown_ticker(
+    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex, problem: str
+) -> InputError:
+    guess = index.suggest(ticker)
+    fix = f"did you mean {guess!r}?" if guess else "check the spelling, or add it to the model"
+    if field.startswith("limits.buy_from"):
+        close = difflib.get_close_matches(ticker.lower(), BUY_SOURCES, n=1, cutoff=0.6)
+        guess = close[0] if close else guess
+        fix = "expected one of holdings, funds, all or a ticker"
+        fix += f"; did you mean {guess!r}?" if guess else ""
+    return InputError(loaded.where(field), problem, value=ticker, fix=fix)
+
+
+def _duplicate_ticker(loaded: LoadedPortfolio, position: int, first: int) -> InputError:
+    holdings = loaded.portfolio.holdings
+    earlier = f"holdings[{first}].ticker"
+    return InputError(
+        loaded.where(f"holdings[{position}].ticker"),
+        f"is the same security as {earlier} {holdings[first].ticker!r} "
+        f"on line {loaded.line_of(earlier)}",
+        value=holdings[position].ticker,
+        fix="merge them into one holding (tax lots keep separate purchases apart)",
+    )
+
+
+def _combine(errors: Sequence[InputError]) -> InputError:
+    ordered = sorted(errors, key=lambda error: error.location.line or 0)
+    return ordered[0] if len(ordered) == 1 else InputErrors(ordered)

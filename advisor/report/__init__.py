@@ -1,0 +1,1 @@
+"""Outputs: terminal tables, and files (CSV, JSON, broker basket)."""

@@ -1,0 +1,166 @@
+"""Rich tables for people. Every figure says where it comes from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from advisor.exposures import RISK_KEYS
+from advisor.market import BANDS
+from advisor.scoring import Scored
+
+RISK_LABELS = {
+    "refinancing": ("Refinancing (debt due < 24m per $ owned)", "$"),
+    "floating_debt": ("Floating-rate debt per $ owned", "$"),
+    "weak_coverage": ("Weak interest coverage (< 1.5x), share", "%"),
+    "unprofitable": ("Unprofitable companies, share", "%"),
+    "economic_sensitivity": ("Economic sensitivity (market = 1)", "x"),
+    "domestic_revenue_share": ("Domestic revenue share", "%"),
+}
+
+
+def fmt(value: float | None, kind: str) -> str:
+    if value is None or value != value:
+        return "-"
+    if kind == "%":
+        return f"{100 * value:.1f}%"
+    if kind == "$":
+        return f"{value:.3f}"
+    if kind == "x":
+        return f"{value:.2f}"
+    if kind == "usd":
+        return f"${value:,.0f}"
+    if kind == "cap":
+        return f"${value / 1e9:,.1f}B"
+    return f"{value:.2f}"
+
+
+def bar(share: float, width: int = 30) -> Text:
+    filled = round(max(0.0, min(1.0, share)) * width)
+    return Text("█" * filled + "·" * (width - filled), style="cyan")
+
+
+def score_view(scored: Scored, limits: dict[str, float | None] | None = None) -> Group:
+    data = scored.exposures
+    model = scored.model
+    head = Table.grid(padding=(0, 2))
+    head.add_row("Portfolio", f"{scored.loaded.path}  {scored.loaded.portfolio.account}")
+    head.add_row("Model", f"{model.name} as of {model.as_of} (size scheme: {scored.scheme.value})")
+    head.add_row(
+        "Value",
+        f"{fmt(data.value, 'usd')}  (equity {fmt(data.equity_value, 'usd')}, "
+        f"cash {fmt(data.cash, 'usd')})",
+    )
+
+    bands = Table(
+        title="Size bands (share of equity value, funds looked through)", title_justify="left"
+    )
+    bands.add_column("Band")
+    bands.add_column("Share", justify="right")
+    bands.add_column("")
+    for band in BANDS:
+        bands.add_row(band, fmt(data.bands[band], "%"), bar(data.bands[band]))
+    bands.add_row("[bold]small + micro[/]", f"[bold]{fmt(data.small_cap_share, '%')}[/]", "")
+
+    size = Table(title="Size", title_justify="left")
+    for column in ("Measure", "Value", "Meaning"):
+        size.add_column(column, justify="right" if column == "Value" else "left")
+    size.add_row(
+        "Size score",
+        f"{data.size_score:+.2f}",
+        "standardized size exposure; market = 0, below -1 is a small-cap tilt",
+    )
+    if data.equity_value > 0:
+        size.add_row(
+            "Geometric mean market cap", fmt(data.geometric_mean_cap, "cap"), "value-weighted"
+        )
+    size.add_row(
+        "Resting on estimated caps",
+        fmt(data.estimated_share["size"], "%"),
+        "holdings whose market cap is estimated",
+    )
+
+    risks = Table(title="Small-cap risks (look-through)", title_justify="left")
+    for column in ("Measure", "Value", "Limit", "Estimated"):
+        risks.add_column(column, justify="left" if column == "Measure" else "right")
+    for measure, key in RISK_KEYS.items():
+        label, kind = RISK_LABELS[key]
+        limit = (limits or {}).get(key)
+        risks.add_row(
+            label,
+            fmt(data.risk(measure), kind),
+            fmt(limit, kind) if limit is not None else "",
+            fmt(data.estimated_share[key], "%"),
+        )
+
+    sectors = Table(title="Sectors (GICS, look-through)", title_justify="left")
+    sectors.add_column("Sector")
+    sectors.add_column("Weight", justify="right")
+    sectors.add_column("")
+    for sector, weight in sorted(data.sectors.items(), key=lambda kv: -kv[1]):
+        sectors.add_row(sector, fmt(weight, "%"), bar(weight))
+
+    held = Table(title="Holdings", title_justify="left")
+    for column in ("Ticker", "Shares", "Price", "Price source", "Value", "Weight"):
+        held.add_column(column, justify="left" if column in ("Ticker", "Price source") else "right")
+    for row in scored.positions.itertuples():
+        held.add_row(
+            str(row.ticker),
+            f"{row.shares:,.4g}",
+            f"{row.price:,.2f}",
+            str(row.price_source),
+            fmt(row.value, "usd"),
+            fmt(row.value / data.value if data.value else 0.0, "%"),
+        )
+    note = Text(
+        "Estimated: share of equity value whose figure is estimated by the model's "
+        "documented rules rather than reported (see `advisor model show`).",
+        style="dim",
+    )
+    return Group(head, bands, size, risks, sectors, held, note)
+
+
+def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:
+    head = Table.grid(padding=(0, 2))
+    head.add_row("Model", f"{meta['name']} as of {meta['as_of']}")
+    head.add_row(
+        "Stocks",
+        f"{counts['stocks']:,} ({counts['ranked']:,} in the ranking "
+        f"universe, {counts['not_listed']:,} fund holdings not listed)",
+    )
+    head.add_row("Funds", ", ".join(meta.get("funds", {})))
+    sources = Table(title="Sources", title_justify="left")
+    for column in ("File", "Publisher", "Date", "Used for"):
+        sources.add_column(column)
+    for source in meta.get("sources", []):
+        sources.add_row(
+            source["file"], source["publisher"], str(source["date"]), source["used_for"]
+        )
+    funds = Table(title="Funds (look-through)", title_justify="left")
+    for column in ("Fund", "As of", "Equity lines", "Non-equity share", "NAV"):
+        funds.add_column(column, justify="left" if column in ("Fund", "As of") else "right")
+    for ticker, fund in meta.get("funds", {}).items():
+        funds.add_row(
+            ticker,
+            str(fund["as_of"]),
+            str(fund["equity_lines"]),
+            fmt(fund["non_equity_share"], "%"),
+            f"{fund['nav']:.2f}" if fund.get("nav") else "-",
+        )
+    sources_of = Table(title="Reported vs estimated (share of stocks)", title_justify="left")
+    for column in ("Field", "Reported", "Estimated", "How"):
+        sources_of.add_column(
+            column, justify="right" if column in ("Reported", "Estimated") else "left"
+        )
+    for field, row in counts["sources"].items():
+        how = meta.get("estimation", {}).get(field, "")
+        how = how.get("rule", "") if isinstance(how, dict) else str(how)
+        sources_of.add_row(field, fmt(row["reported"], "%"), fmt(row["estimated"], "%"), how)
+    return Group(head, sources, funds, sources_of)
+
+
+def print_view(view: Group, console: Console | None = None) -> None:
+    (console or Console()).print(view)

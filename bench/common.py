@@ -1,0 +1,43 @@
+"""Helpers for the benchmark scripts: timing whole processes, medians, example portfolios."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+ADVISOR = [sys.executable, "-m", "advisor"]
+
+
+def time_command(command: list[str], runs: int, ok_codes: tuple[int, ...] = (0,)) -> float:
+    """Median wall time of a whole process over `runs` runs, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
+        if done.returncode not in ok_codes:
+            raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr[-500:]}")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def holdings_portfolio(path: Path, count: int, extra: str = "") -> Path:
+    """A portfolio of `count` listed stocks spread over the size range, plus IWM and IVV."""
+    securities = pd.read_csv(ROOT / "models" / "us-equity" / "securities.csv")
+    stocks = securities[(securities["type"] == "stock") & securities["ranked"]]
+    stocks = stocks.sort_values("market_cap", ascending=False).reset_index(drop=True)
+    spread = [round(i * (len(stocks) - 1) / (count - 3)) for i in range(count - 2)]
+    picks = stocks.iloc[spread]
+    lines = ["account: benchmark", "cash: 20000", "holdings:"]
+    lines += [
+        f"  - {{ticker: {t}, shares: {max(1, round(5000 / p))}}}"
+        for t, p in zip(picks["ticker"], picks["price"], strict=True)
+    ]
+    lines += ["  - {ticker: IWM, shares: 100}", "  - {ticker: IVV, shares: 50}"]
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
