@@ -154,7 +154,7 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         raise _yaml_error(path, text, exc) from exc
     if root is None or (isinstance(root, ScalarNode) and root.tag == _CORE + "null"):
         raise InputError(
-            Location(path, field="file"),
+            Location(path, 1, "file"),
             "is empty",
             fix="a portfolio needs at least holdings or cash",
         )

@@ -104,7 +104,7 @@ BAD_FILES = [
     ("bad_tag.yaml", 4, "holdings[0].shares", "'!!python/object/apply:os.system'", "tag"),
     ("bad_duplicate_key.yaml", 5, "limits.max_turnover", "", "duplicate key (first on line 3)"),
     ("bad_top_level.yaml", 2, "top level", "", "is a list, not a mapping"),
-    ("bad_empty.yaml", None, "file", "", "a portfolio needs at least holdings or cash"),
+    ("bad_empty.yaml", 1, "file", "", "a portfolio needs at least holdings or cash"),
 ]
 
 
@@ -157,7 +157,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 
 def test_whitespace_only_file_is_empty(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"empty.yaml: file is empty"):
+    with pytest.raises(InputError, match=r"empty.yaml:1: file is empty"):
         load_portfolio(write(tmp_path, "\n  \n", "empty.yaml"))
 
 
