@@ -102,6 +102,122 @@ def _user_limits(limits: Any) -> dict[str, float | None]:
 
 
 @app.command()
+def rebalance(
+    portfolio: PortfolioArg,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the proposal: .csv trades, .json everything, .html a "
+        "self-contained review report, .md a short summary.")] = None,
+    basket: Annotated[Path | None, typer.Option(
+        help="Write a broker basket CSV (symbol, side, quantity, order type).")] = None,
+    limit_band: Annotated[float | None, typer.Option(
+        "--limit-band", metavar="BPS", help="Basket orders become LIMIT orders at price x "
+        "(1 + BPS/10000) to buy and x (1 - BPS/10000) to sell, rounded to cents.")] = None,
+    scheme: SchemeOpt = "cumulative",
+    model: ModelOpt = None,
+) -> None:
+    """Propose whole-share trades toward the target within the limits. Places no orders."""
+
+    def body() -> int:
+        from advisor.errors import PreTradeCheckFailed
+        from advisor.rebalance import blocked, propose
+        from advisor.report.files import (
+            WRITERS,
+            check_limit_band,
+            check_output_path,
+            write_basket,
+            write_proposal,
+        )
+        from advisor.report.terminal import print_view, proposal_view
+
+        if output is not None:
+            check_output_path(output, "--output", tuple(WRITERS))
+        if basket is not None:
+            check_output_path(basket, "--basket", (".csv",))
+        check_limit_band(limit_band, basket)
+        proposal = propose(portfolio, _scheme(scheme), model)
+        print_view(proposal_view(proposal))
+        failed = blocked(proposal) + proposal.plan.failures()
+        if proposal.plan.diagnosis is None and failed:
+            names = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
+            raise PreTradeCheckFailed(f"the proposal was not written: {names}")
+        if output is not None:
+            write_proposal(proposal, output)
+        if basket is not None:
+            write_basket(proposal, basket, limit_band)
+        if proposal.plan.diagnosis is not None:
+            typer.echo("error: " + proposal.plan.diagnosis.message(), err=True)
+            return 3
+        return 0
+
+    code = _run(body)
+    if code:
+        raise typer.Exit(code)
+
+
+ProposalArg = Annotated[
+    Path, typer.Argument(help="Proposal JSON from `rebalance --output x.json`.", show_default=False)
+]
+
+
+@app.command()
+def review(
+    proposal: ProposalArg,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Also write it again: .html report or .md summary.")] = None,
+) -> None:
+    """Show a saved proposal again: verdict, trades, before and after, checks."""
+
+    def body() -> None:
+        from advisor.report.files import DICT_WRITERS, check_output_path, write_saved
+        from advisor.report.review import saved_view
+        from advisor.report.saved import load_proposal
+        from advisor.report.terminal import print_view
+
+        if output is not None:
+            check_output_path(output, "--output", tuple(DICT_WRITERS))
+        data = load_proposal(proposal)
+        print_view(saved_view(data))
+        if output is not None:
+            write_saved(data, output)
+
+    _run(body)
+
+
+@app.command()
+def apply(
+    proposal: ProposalArg,
+    fills: Annotated[Path, typer.Option(
+        "--fills", help="CSV of executed fills: ticker,side,shares,price[,date].",
+        show_default=False)],
+    portfolio: Annotated[Path | None, typer.Option(
+        "--portfolio", help="The portfolio file, if not at the proposal's inputs.portfolio.")
+    ] = None,
+    lots: Annotated[str, typer.Option(
+        "--lots", help="Which tax lots a sale takes first: hifo (highest cost), fifo, lifo.")
+    ] = "hifo",
+) -> None:
+    """Update the portfolio file with executed fills (keeps comments; old file kept as .bak)."""
+
+    def body() -> None:
+        from advisor.errors import InputError, Location
+        from advisor.fills import LotRule, apply_fills
+
+        try:
+            rule = LotRule(lots)
+        except ValueError:
+            raise InputError(Location("--lots"), "is not a lot rule", value=lots,
+                             fix="use hifo, fifo or lifo") from None
+        done = apply_fills(proposal, fills, portfolio=portfolio, lot_rule=rule)
+        for ticker, (before, after) in done.shares.items():
+            typer.echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
+        typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
+        typer.echo(f"updated {done.portfolio} with {len(done.fills)} fill(s); "
+                   f"the previous file is {done.backup}")
+
+    _run(body)
+
+
+@app.command()
 def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
     """Check a portfolio file against the schema and the model; print errors only."""
 

@@ -89,6 +89,7 @@ class MarketModel:
         columns["size_score"] = stocks["size_score"].astype(float)
         log_cap = np.log(stocks["market_cap"].astype(float))
         columns["log_market_cap"] = log_cap
+        columns["beta"] = stocks["beta"].astype(float)
         for measure in RISK_MEASURES:
             columns[measure] = stocks[measure].astype(float)
         for sector in sorted(stocks["sector"].unique()):
@@ -121,6 +122,40 @@ class MarketModel:
     def sectors(self) -> list[str]:
         return sorted(self.stocks["sector"].unique())
 
+    def risk_model(self, tickers: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+        """Factor loadings (market beta, size score, sectors), factor covariance, specific variance.
+
+        Funds load on the factors through their holdings; their specific variance is the
+        weighted sum of w^2 x sigma^2, the diversified remainder.
+        """
+        table = self.exposures().loc[tickers]
+        sectors = [c for c in table.columns if c.startswith("sector:")]
+        loadings = pd.concat(
+            [table["beta"].rename("market"), table["size_score"].rename("size"), table[sectors]],
+            axis=1,
+        )
+        vols = self.meta.get("risk_model", {}).get("factor_vols", {})
+        factor_vol = [vols.get("market", 0.16), vols.get("size", 0.035)]
+        factor_vol += [vols.get("sector", 0.05)] * len(sectors)
+        factor_cov = pd.DataFrame(np.diag(np.square(factor_vol)), index=loadings.columns,
+                                  columns=loadings.columns)
+        stock_var = self.stocks["specific_vol"].astype(float) ** 2
+        specific = pd.Series(index=tickers, dtype=float)
+        for ticker in tickers:
+            weights = self.fund_weights.get(ticker)
+            specific[ticker] = (float((weights**2 * stock_var[weights.index]).sum())
+                                if weights is not None else float(stock_var[ticker]))
+        return loadings, factor_cov, specific
+
+    def half_spread(self, tickers: pd.Index) -> pd.Series:
+        """Half the bid-ask spread, as a share of trade value, by size band (funds: their own)."""
+        costs = self.meta.get("costs", {})
+        by_band = costs.get("half_spread_bps", {})
+        rows = self.securities.loc[tickers]
+        bps = rows["band"].map(by_band).astype(float)
+        bps[rows["type"] == "fund"] = costs.get("fund_half_spread_bps", 1.0)
+        return bps.fillna(max(by_band.values(), default=50.0)) / 1e4
+
 
 def _russell_band(stocks: pd.DataFrame) -> pd.Series:
     rank = stocks["size_rank"].astype(int)
@@ -140,6 +175,23 @@ def resolve_model_folder(name_or_path: str, relative_to: Path | None = None) -> 
     if (candidate / "model.yaml").is_file():
         return candidate
     return SHIPPED / name_or_path
+
+
+_LOADED: dict[tuple[str, float], MarketModel] = {}
+
+
+def cached_model(folder: Path) -> MarketModel:
+    """load_model, once per folder per process (batches load the model once per worker).
+
+    Keyed by the folder and its securities file's modification time, so a rebuilt model is
+    read again.
+    """
+    folder = Path(folder).resolve()
+    securities = folder / "securities.csv"
+    key = (str(folder), securities.stat().st_mtime if securities.is_file() else 0.0)
+    if key not in _LOADED:
+        _LOADED[key] = load_model(folder)
+    return _LOADED[key]
 
 
 def load_model(folder: Path) -> MarketModel:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
-from advisor.market import MarketModel, SizeScheme, load_model, resolve_model_folder
+from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
 from advisor.portfolio_file import LoadedPortfolio, load_portfolio, resolve_tickers
 
 
@@ -28,7 +28,7 @@ def load_inputs(
 ) -> tuple[LoadedPortfolio, MarketModel]:
     loaded = load_portfolio(path)
     name = model_override or loaded.portfolio.model
-    model = load_model(resolve_model_folder(name, relative_to=path.parent))
+    model = cached_model(resolve_model_folder(name, relative_to=path.parent))
     return loaded, model
 
 

@@ -24,7 +24,8 @@ from advisor.writing import write_atomic
 # Costs and factor risk parameters shipped with the model (documented in README).
 COSTS: dict[str, Any] = {
     "half_spread_bps": {"giant": 1.0, "large": 2.0, "mid": 5.0, "small": 12.0, "micro": 35.0},
-    "impact_coefficient": 0.1,
+    "impact_coefficient": 0.02,  # square-root law: about daily vol (2%) x sqrt(trade / ADV)
+    "fund_half_spread_bps": 1.0,
     "commission_per_trade": 0.0,
     "fund_adv_share_of_assets": 0.005,
 }

@@ -1,0 +1,140 @@
+"""Many accounts in one run: one proposal per portfolio file, on local cores or a Dask cluster.
+
+Work the accounts share (the market model, its exposure tables) is done once per worker process:
+models are cached per process, and with local cores the parent loads the model before the
+workers fork, so they start with it in memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import AdvisorError, InputError, Location
+
+SEVERITY = (2, 4, 3, 1)  # a batch exits with the most severe code among its accounts
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    """One account's outcome, and its proposal as the JSON `rebalance --output` writes."""
+
+    path: str
+    account: str
+    status: str
+    exit_code: int
+    trades: int
+    turnover: float
+    target_reached: bool | None
+    message: str
+    proposal_json: str | None
+
+    def summary(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.pop("proposal_json")
+        return row
+
+
+def portfolio_files(paths: Iterable[Path]) -> list[Path]:
+    """The files named, with each folder expanded to its *.yaml and *.yml files, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                raise InputError(Location(path), "holds no .yaml portfolio files",
+                                 fix="give portfolio files or a folder of them")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def run_account(path: str, scheme: str = "cumulative", model: str | None = None) -> AccountResult:
+    """Rebalance one account; a known error becomes its status rather than stopping the batch."""
+    from advisor.market import SizeScheme
+    from advisor.rebalance import blocked, propose, turnover
+    from advisor.report.files import proposal_json
+
+    try:
+        proposal = propose(Path(path), SizeScheme(scheme), model)
+    except AdvisorError as exc:
+        return AccountResult(path, "", "error", exc.exit_code, 0, 0.0, None, str(exc), None)
+    failed = blocked(proposal) + proposal.plan.failures()
+    target_failed = any(c.name == "target" for c in failed)
+    code, message = 0, ""
+    if proposal.plan.diagnosis is not None:
+        code, message = 3, proposal.plan.diagnosis.message()
+    elif failed:
+        code = 4
+        message = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
+    has_target = proposal.scored.loaded.portfolio.target is not None
+    return AccountResult(
+        path=path,
+        account=proposal.scored.loaded.portfolio.account,
+        status=proposal.status if code != 4 else "blocked",
+        exit_code=code,
+        trades=len(proposal.plan.trades),
+        turnover=round(turnover(proposal), 6),
+        target_reached=(not target_failed) if has_target else None,
+        message=message,
+        proposal_json=proposal_json(proposal) if code != 4 else None,
+    )
+
+
+def _warm(paths: list[str], model: str | None) -> None:
+    """Load the models the accounts use, so forked workers inherit them."""
+    from advisor.scoring import load_inputs
+
+    for path in paths:
+        try:
+            load_inputs(Path(path), model)
+        except AdvisorError:
+            continue
+
+
+def run_local(paths: list[str], jobs: int, scheme: str, model: str | None,
+              progress: Callable[[], None] = lambda: None) -> list[AccountResult]:
+    if jobs <= 1:
+        results = []
+        for path in paths:
+            results.append(run_account(path, scheme, model))
+            progress()
+        return results
+    _warm(paths[:1], model)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_account, path, scheme, model) for path in paths]
+        results = []
+        for future in futures:  # in input order, so output is the same whatever the timing
+            results.append(future.result())
+            progress()
+        return results
+
+
+def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
+                progress: Callable[[], None] = lambda: None) -> list[AccountResult]:
+    """The same batch on a Dask distributed cluster ('local' starts a LocalCluster here)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None) if address == "local" else None
+    try:
+        with Client(cluster if cluster is not None else address) as client:
+            futures = client.map(run_account, paths, scheme=scheme, model=model, pure=False)
+            for _ in as_completed(futures):
+                progress()
+            return list(client.gather(futures))
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def exit_code(results: Iterable[AccountResult]) -> int:
+    codes = {result.exit_code for result in results}
+    return next((code for code in SEVERITY if code in codes), 0)
+

@@ -1,0 +1,302 @@
+"""Independent checks of every hard rule, from the final trade list, with plain numpy/pandas.
+
+Nothing here shares code with the optimizer's formulation: the state after trades is recomputed
+from shares, prices, cash and the exposures table, costs from the cost model's dollar formula.
+Ratios are checked to RATIO_TOL, money to MONEY_TOL x portfolio value; a rule outside that is
+failed, never rounded into a pass.
+
+Value V is cash + sum(shares x price). Shares of value (max_position, cash_min) are of the value
+after trades and estimated costs; turnover and order sizes are of today's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pandas as pd
+
+from advisor.limits import RISK_LIMITS, EffectiveLimits
+from advisor.portfolio import Target
+
+if TYPE_CHECKING:
+    from advisor.optimize.data import ProblemData
+
+RATIO_TOL: Final = 1e-7
+MONEY_TOL: Final = 1e-9
+SHARE_TOL: Final = 1e-9
+REFERENCE_PARTICIPATION: Final = 0.01  # where the quadratic impact form meets the 3/2 law
+MAX_ORDER_SHARE: Final = 0.25  # pre-trade: no buy above this share of V (sells: the position)
+MAX_ADV_SHARE: Final = 0.05  # pre-trade: no order above this share of the security's ADV
+EQUITY_KEPT: Final = 0.5  # a rebalance keeps this share of today's equity invested (at least)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule, checked: its value against its limit, and which securities break it."""
+
+    name: str
+    ok: bool
+    value: float
+    limit: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class After:
+    """The portfolio after trades: shares, values, cash, costs, totals."""
+
+    shares: pd.Series
+    values: pd.Series
+    trade_values: pd.Series
+    costs: pd.Series
+    cash: float
+    total: float
+
+
+def measures(values: pd.Series, exposures: pd.DataFrame) -> pd.Series:
+    """Every exposure column as a ratio to equity value (NaN when nothing is held)."""
+    equity = float(values.sum())
+    if equity <= 0:
+        return pd.Series(np.nan, index=exposures.columns)
+    return exposures.mul(values, axis=0).sum() / equity
+
+
+def today(data: ProblemData) -> dict[str, float]:
+    """Today's risk measures and cash share: the `today` that limits.effective_limits takes."""
+    now = measures(data.values, data.exposures).fillna(0.0)
+    out = {measure: float(now[measure]) for measure in RISK_LIMITS.values()}
+    out["cash"] = data.cash / data.total_value
+    return out
+
+
+def weights(data: ProblemData) -> pd.Series:
+    """Each security's share of today's portfolio value."""
+    return data.values / data.total_value
+
+
+def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
+    """Estimated $ cost of each trade: half-spread, market impact and commission."""
+    amount = (quantities * data.prices).abs()
+    spread = data.half_spread * amount
+    if str(data.impact_form) == "power":
+        impact = data.impact_coef * amount**1.5 / np.sqrt(data.adv)
+    else:
+        impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / data.adv
+    commission = data.commission * (quantities != 0)
+    return spread + impact + commission
+
+
+def after(data: ProblemData, quantities: pd.Series) -> After:
+    """The state after trading `quantities` (signed shares per ticker) at today's prices."""
+    quantities = quantities.reindex(data.tickers, fill_value=0.0)
+    shares = data.shares + quantities
+    trade_values = quantities * data.prices
+    costs = trade_costs(data, quantities)
+    cash = data.cash - float(trade_values.sum()) - float(costs.sum())
+    values = shares * data.prices
+    return After(shares, values, trade_values, costs, cash, cash + float(values.sum()))
+
+
+def apply_trades(data: ProblemData, quantities: pd.Series) -> tuple[pd.Series, float]:
+    """New shares per ticker and new cash once `quantities` are executed as estimated."""
+    state = after(data, quantities)
+    return state.shares, state.cash
+
+
+def check_trades(
+    data: ProblemData,
+    limits: EffectiveLimits,
+    target: Target | None,
+    quantities: pd.Series,
+) -> list[Check]:
+    """Every hard rule on the portfolio after `quantities`; today's portfolio if all zero."""
+    quantities = quantities.reindex(data.tickers, fill_value=0.0)
+    state = after(data, quantities)
+    traded = quantities != 0
+    out = [
+        _no_short(data, state),
+        _whole_shares(data, quantities, limits.whole_shares),
+        _min_trade(state, traded, limits.min_trade_value),
+        _cash_floor(state, limits.cash_min),
+        *_restricted(data, quantities),
+    ]
+    now_after = measures(state.values, data.exposures).fillna(0.0)
+    for name, measure in RISK_LIMITS.items():
+        level, cap = float(now_after[measure]), getattr(limits, name)
+        out.append(Check(name, level <= cap + RATIO_TOL, level, cap, f"{measure} after trades"))
+    turnover = float(state.trade_values.abs().sum()) / data.total_value
+    out.append(
+        Check(
+            "max_turnover",
+            turnover <= limits.max_turnover + RATIO_TOL,
+            turnover,
+            limits.max_turnover,
+            "sum of |trade value| / value today",
+        )
+    )
+    out.append(_positions(data, state, quantities, limits))
+    out.append(_equity_kept(data, state, limits.cash_min))
+    out.append(_sector_drift(data, state, limits.sector_drift_max))
+    if target is not None:
+        out.append(target_check(state.values, data.exposures, target))
+    return out
+
+
+def target_check(values: pd.Series, exposures: pd.DataFrame, target: Target) -> Check:
+    level = float(measures(values, exposures)[target.measure])
+    if not np.isfinite(level):
+        return Check("target", False, level, target.value, "no equity held: no measure")
+    miss = abs(level - target.value)
+    ok = miss <= target.band + RATIO_TOL
+    return Check(
+        "target",
+        ok,
+        level,
+        target.value,
+        f"{target.measure} {level:.4f}, target {target.value:g} ± {target.band:g}",
+    )
+
+
+def pretrade_checks(
+    data: ProblemData,
+    quantities: pd.Series,
+    limits: EffectiveLimits,
+    *,
+    max_order_share: float = MAX_ORDER_SHARE,
+    max_adv_share: float = MAX_ADV_SHARE,
+) -> list[Check]:
+    """Checks before an order list goes to a broker: prices, holdings, cash, order sizes."""
+    quantities = quantities.reindex(data.tickers, fill_value=0.0)
+    traded = quantities != 0
+    prices = data.prices[traded]
+    bad_price = prices.index[~(np.isfinite(prices) & (prices > 0))]
+    state = after(data, quantities)
+    amount = state.trade_values.abs()
+    weight = data.values / data.total_value
+    order_cap = np.where(quantities < 0, np.maximum(max_order_share, weight), max_order_share)
+    order_share = amount / data.total_value
+    too_big = order_share > pd.Series(order_cap, index=data.tickers) + RATIO_TOL
+    participation = amount / data.adv
+    too_thick = participation > max_adv_share + RATIO_TOL
+    return [
+        Check("prices", bad_price.empty, float(len(bad_price)), 0.0, _names(bad_price)),
+        _no_short(data, state),
+        _cash_floor(state, limits.cash_min),
+        Check(
+            "order_share",
+            not too_big.any(),
+            float(order_share.max()),
+            max_order_share,
+            _names(too_big.index[too_big]),
+        ),
+        Check(
+            "adv_share",
+            not too_thick.any(),
+            float(participation.max()),
+            max_adv_share,
+            _names(too_thick.index[too_thick]),
+        ),
+        *_restricted(data, quantities),
+    ]
+
+
+def failures(checks: Iterable[Check]) -> list[Check]:
+    return [check for check in checks if not check.ok]
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def _names(index: Iterable[object], most: int = 5) -> str:
+    names = [str(t) for t in index]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _no_short(data: ProblemData, state: After) -> Check:
+    oversold = -state.shares[state.shares < -SHARE_TOL]
+    worst = float(oversold.max()) if len(oversold) else 0.0
+    return Check("no_short", oversold.empty, worst, 0.0, _names(oversold.index))
+
+
+def _whole_shares(data: ProblemData, quantities: pd.Series, whole: bool) -> Check:
+    if not whole:
+        return Check("whole_shares", True, 0.0, 0.0, "fractional shares allowed")
+    fractional = (quantities - quantities.round()).abs() > SHARE_TOL
+    sells_all = (quantities + data.shares).abs() <= SHARE_TOL
+    bad = fractional & ~sells_all
+    return Check("whole_shares", not bad.any(), float(bad.sum()), 0.0, _names(bad.index[bad]))
+
+
+def _min_trade(state: After, traded: pd.Series, minimum: float) -> Check:
+    amount = state.trade_values.abs()[traded]
+    small = amount[amount < minimum * (1 - MONEY_TOL)]
+    least = float(amount.min()) if len(amount) else 0.0
+    return Check("min_trade_value", small.empty, least, minimum, _names(small.index))
+
+
+def _cash_floor(state: After, cash_min: float) -> Check:
+    share = state.cash / state.total if state.total > 0 else 0.0
+    ok = state.cash >= cash_min * state.total - MONEY_TOL * max(state.total, 1.0)
+    return Check("cash_min", ok, share, cash_min, f"cash after trades and costs ${state.cash:,.2f}")
+
+
+def _restricted(data: ProblemData, quantities: pd.Series) -> list[Check]:
+    bad_sell = (quantities < 0) & ~data.can_sell.astype(bool)
+    bad_buy = (quantities > 0) & ~data.can_buy.astype(bool)
+    return [
+        Check(
+            "no_sell",
+            not bad_sell.any(),
+            float(bad_sell.sum()),
+            0.0,
+            _names(bad_sell.index[bad_sell]),
+        ),
+        Check(
+            "no_buy/buy_from",
+            not bad_buy.any(),
+            float(bad_buy.sum()),
+            0.0,
+            _names(bad_buy.index[bad_buy]),
+        ),
+    ]
+
+
+def _positions(
+    data: ProblemData, state: After, quantities: pd.Series, limits: EffectiveLimits
+) -> Check:
+    share = state.values / state.total if state.total > 0 else state.values * 0.0
+    held = data.tickers.isin(list(limits.position_held))
+    over = share[~held][share[~held] > limits.max_position + RATIO_TOL]
+    added = quantities[held][quantities[held] > 0]
+    capped = share[~held]
+    worst = float(capped.max()) if len(capped) else 0.0
+    detail = _names(over.index)
+    if len(added):
+        detail += (", " if detail else "") + "added to (above the default today): "
+        detail += _names(added.index)
+    return Check("max_position", over.empty and added.empty, worst, limits.max_position, detail)
+
+
+def _equity_kept(data: ProblemData, state: After, cash_min: float) -> Check:
+    """A rebalance rotates, it does not liquidate: equity after keeps EQUITY_KEPT of today's
+    (or what the cash floor leaves, when that is less). In shares of today's value."""
+    total = data.total_value
+    equity = float(state.values.sum()) / total
+    least = min(EQUITY_KEPT * data.equity_value, 0.9 * (1 - cash_min) * state.total) / total
+    ok = equity >= least - RATIO_TOL
+    return Check("equity_kept", ok, equity, least, "equity after trades / value today")
+
+
+def _sector_drift(data: ProblemData, state: After, limit: float) -> Check:
+    sectors = [c for c in data.exposures.columns if str(c).startswith("sector:")]
+    if not sectors or data.values.sum() <= 0:
+        return Check("sector_drift_max", True, 0.0, limit, "no sectors today")
+    before = measures(data.values, data.exposures[sectors])
+    now = measures(state.values, data.exposures[sectors]).fillna(0.0)
+    drift = (now - before).abs()
+    worst = float(drift.max())
+    bad = drift[drift > limit + RATIO_TOL]
+    return Check("sector_drift_max", bad.empty, worst, limit, _names(bad.index))

@@ -1,0 +1,20 @@
+"""The rebalancing problem from small terms and constraints; solving; infeasibility diagnosis."""
+
+from advisor.optimize.data import ImpactForm, ProblemData
+from advisor.optimize.diagnose import Blocker, Diagnosis, diagnose
+from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
+from advisor.optimize.solve import Solution, solve
+
+__all__ = [
+    "Adjust",
+    "Blocker",
+    "Diagnosis",
+    "Formulation",
+    "ImpactForm",
+    "ProblemData",
+    "Solution",
+    "SolveOptions",
+    "build",
+    "diagnose",
+    "solve",
+]

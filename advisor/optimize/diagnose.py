@@ -1,0 +1,199 @@
+"""Diagnosis when the target and the limits cannot all be met.
+
+Two problems, both found by solving, not by guessing:
+
+1. closest: how near the target the hard limits allow, min |m - target| with m = e'x / 1'x a
+   ratio, solved exactly by Dinkelbach's method (a few LPs).
+2. needs: the target made hard again and every limit given a nonnegative slack with a cost (its
+   relative size); each limit whose slack is > 0 must move, and the portfolio found says to
+   what value. Trading restrictions (no_buy, no_sell, buy_from, order caps) get no slack: if
+   even that problem is infeasible, they are what stops the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from advisor.limits import EffectiveLimits
+from advisor.optimize.data import ProblemData
+from advisor.optimize.problem import Formulation, SolveOptions, build
+from advisor.optimize.solve import run
+from advisor.portfolio import Target
+
+SLACK_TOL = 1e-7  # a slack (share of V) above this means the limit must move
+DINKELBACH_STEPS = 30
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A limit that stops the target, and the value that would let the target be reached."""
+
+    name: str
+    limit: float
+    needed: float
+    sense: str  # 'max': needs `name` >= needed; 'min': needs `name` <= needed
+    source: str
+
+    def needs(self) -> str:
+        return f"{self.name} {'>=' if self.sense == 'max' else '<='} {self.needed:.4g}"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    measure: str | None
+    target: float | None
+    band: float | None
+    closest: float | None  # nearest measure value the hard limits allow (None: limits conflict)
+    edge: float | None  # the band edge the blockers' values reach
+    blockers: tuple[Blocker, ...]
+    restricted: bool  # unreachable even with every limit relaxed
+    whole_shares: bool = False  # reachable in the continuum, not in whole shares
+
+    def lines(self) -> list[str]:
+        """The diagnosis in the user's words, one finding a line."""
+        if self.whole_shares:
+            return [self._rounding_line()]
+        if self.restricted:
+            goal = f"{self.measure} {self.edge:.3f}" if self.measure else "every limit"
+            return [
+                f"even with every limit relaxed, {goal} cannot be reached: what may be traded "
+                "(buy_from, no_buy, no_sell, order-size caps, keeping half of today's equity "
+                "invested) does not allow it"
+            ]
+        if not self.blockers:
+            return ["the limits allow the target; nothing to relax"]
+        needs = " and ".join(b.needs() for b in self.blockers)
+        if self.measure is None:
+            return [f"the limits cannot all be met together; meeting them needs {needs}"]
+        if self.closest is None:
+            return [
+                f"the limits cannot all be met together, even leaving the target aside; "
+                f"meeting them with {self.measure} at {self.edge:.3f} needs {needs}"
+            ]
+        out = []
+        joint = len(self.blockers) > 1
+        for b in self.blockers:
+            line = (
+                f"{b.name} {b.limit:.4g} allows {self.measure} {self.closest:.3f}; "
+                f"reaching {self.edge:.3f} needs {b.needs()}"
+            )
+            if joint:
+                others = " and ".join(o.needs() for o in self.blockers if o is not b)
+                line += f" (with {others})"
+            out.append(line)
+        return out
+
+    def _rounding_line(self) -> str:
+        needs = " and ".join(b.needs() for b in self.blockers)
+        names = " and ".join(f"{b.name} {b.limit:.4g}" for b in self.blockers)
+        if self.measure is None:
+            return f"whole shares cannot keep {names}; the closest attempt needs {needs}"
+        allows = f" allows {self.measure} {self.closest:.3f};" if self.closest is not None else ""
+        return (
+            f"{names}{allows} reaching {self.measure} {self.edge:.3f} in whole shares needs {needs}"
+        )
+
+    def message(self) -> str:
+        return "; ".join(self.lines())
+
+    def best_target(self) -> Target | None:
+        """The target with its band widened to what the limits allow (for the best proposal)."""
+        if self.measure is None or self.closest is None or self.target is None:
+            return None
+        assert self.band is not None
+        reach = abs(self.closest - self.target) + max(1e-3, 0.05 * self.band)
+        # Not validated: the widened band may exceed the band a user may write.
+        fields: dict[str, Any] = {self.measure: self.target, "band": reach}
+        return Target.model_construct(**fields)
+
+
+def rounding_diagnosis(
+    target: Target | None, blockers: tuple[Blocker, ...], closest: float | None = None
+) -> Diagnosis:
+    """The target and limits meet in the continuum but rounding to whole shares cannot keep
+    `blockers` (each with the value the closest whole-share attempt reached)."""
+    outward = tuple(dataclasses.replace(b, needed=outward(b.needed, b.sense)) for b in blockers)
+    if target is None:
+        return Diagnosis(None, None, None, None, None, outward, False, whole_shares=True)
+    below = closest is None or closest < target.value
+    edge = target.value - target.band if below else target.value + target.band
+    return Diagnosis(target.measure, target.value, target.band, closest, edge, outward, False, True)
+
+
+def diagnose(
+    data: ProblemData,
+    target: Target | None,
+    limits: EffectiveLimits,
+    options: SolveOptions | None = None,
+) -> Diagnosis:
+    """Why the target and the limits cannot all be met, and what would have to move."""
+    options = options or SolveOptions()
+    form = build(data, target, limits, options)
+    closest = _closest(form, target, options) if target is not None else None
+    slacks = {limit.name: cp.Variable(nonneg=True, name=limit.name) for limit in form.limits}
+    cost = sum((s / max(abs(_limit(form, name)), 0.01) for name, s in slacks.items()), start=0.0)
+    problem = cp.Problem(cp.Minimize(cost), form.constraints(slacks))
+    _, _, x = run(problem, form.x, options.solvers)
+    measure = target.measure if target is not None else None
+    value = target.value if target is not None else None
+    band = target.band if target is not None else None
+    edge = None
+    if target is not None:
+        below = closest is None or closest < target.value
+        edge = target.value - target.band if below else target.value + target.band
+    if x is None:
+        return Diagnosis(measure, value, band, closest, edge, (), restricted=True)
+    blockers = []
+    for limit in form.limits:
+        slack = slacks[limit.name].value
+        if slack is None or float(slack) <= SLACK_TOL:
+            continue
+        level = limit.level(x, x - form.x0)
+        needed = outward(level, limit.sense)
+        blockers.append(
+            Blocker(limit.name, limit.limit, needed, limit.sense, limits.source(limit.name))
+        )
+    return Diagnosis(measure, value, band, closest, edge, tuple(blockers), restricted=False)
+
+
+def _limit(form: Formulation, name: str) -> float:
+    return next(limit.limit for limit in form.limits if limit.name == name)
+
+
+def outward(level: float, sense: str) -> float:
+    """`level` rounded at the 4th decimal away from the limit, so that it is surely enough."""
+    scaled = level * 1e4
+    return (math.ceil(scaled - 1e-6) if sense == "max" else math.floor(scaled + 1e-6)) / 1e4
+
+
+def _closest(form: Formulation, target: Target, options: SolveOptions) -> float | None:
+    """min |m(x) - target| over the hard limits, m = e'x / 1'x, by Dinkelbach's iteration."""
+    gap = form.data.exposure(target.measure) - target.value
+    x = form.x
+    hard = form.constraints(with_target=False)
+    _, _, point = run(cp.Problem(cp.Minimize(form.objective()), hard), x, options.solvers)
+    if point is None:
+        return None
+    ratio = _distance(gap, point)
+    for _ in range(DINKELBACH_STEPS):
+        objective: Any = cp.abs(gap @ x) - ratio * cp.sum(x)
+        _, _, found = run(cp.Problem(cp.Minimize(objective), hard), x, options.solvers)
+        if found is None:
+            break
+        value = abs(float(gap @ found)) - ratio * float(found.sum())
+        point = found if _distance(gap, found) <= ratio else point
+        ratio = _distance(gap, point)
+        if value >= -1e-9:
+            break
+    equity = float(point.sum())
+    return float(form.data.exposure(target.measure) @ point) / equity
+
+
+def _distance(gap: np.ndarray, x: np.ndarray) -> float:
+    return abs(float(gap @ x)) / max(float(x.sum()), 1e-12)

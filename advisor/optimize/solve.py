@@ -1,0 +1,147 @@
+"""Solving: Clarabel first, HiGHS as the fallback for the QP form; every status told honestly.
+
+'optimal' is accepted. 'optimal_inaccurate' is returned marked inaccurate (after trying the
+fallback for an accurate answer); the caller accepts it only once the independent checks pass on
+the final trades. 'infeasible' goes to the diagnosis. Anything else raises SolverError with the
+status, keeping the solver's own exception as the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+
+from advisor.errors import SolverError
+from advisor.limits import EffectiveLimits
+from advisor.optimize.data import ProblemData
+from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
+from advisor.portfolio import Target
+
+OPTIMAL = cp.OPTIMAL
+INACCURATE = cp.OPTIMAL_INACCURATE
+INFEASIBLE = cp.INFEASIBLE
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A solved problem: post-trade and trade dollars per ticker, status, figures."""
+
+    status: str  # 'optimal', 'optimal_inaccurate' or 'infeasible'
+    solver: str
+    values: pd.Series  # $ per ticker after trades (today's values when infeasible)
+    trades: pd.Series  # $ per ticker, + buy / - sell
+    objective: float  # share of V
+    terms: dict[str, float]  # each objective term, share of V
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in (OPTIMAL, INACCURATE)
+
+    @property
+    def accurate(self) -> bool:
+        return self.status == OPTIMAL
+
+
+def solve(
+    data: ProblemData,
+    target: Target | None,
+    limits: EffectiveLimits,
+    options: SolveOptions | None = None,
+    adjust: Adjust | None = None,
+) -> Solution:
+    """Lowest cost and risk change that meets the target band and every limit."""
+    options = options or SolveOptions()
+    form = build(data, target, limits, options, adjust)
+    status, solver, x = run(form.problem(), form.x, options.solvers)
+    return solution(form, status, solver, x)
+
+
+def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) -> Solution:
+    """A Solution from a solved formulation's x (None when infeasible)."""
+    data = form.data
+    total = data.total_value
+    if x is None:
+        x = form.x0
+    x = np.maximum(x, 0.0)
+    dx = x - form.x0
+    figures = {term.name: float(term(dx)) for term in form.terms}
+    return Solution(
+        status=status,
+        solver=solver,
+        values=pd.Series(x * total, index=data.tickers, name="value"),
+        trades=pd.Series(dx * total, index=data.tickers, name="trade"),
+        objective=sum(figures.values()),
+        terms=figures,
+    )
+
+
+def run(
+    problem: cp.Problem, x: cp.Variable, solvers: tuple[str, ...]
+) -> tuple[str, str, np.ndarray | None]:
+    """Solve with each solver in turn until one is sure: (status, solver, x or None)."""
+    fallback: tuple[str, str, np.ndarray | None] | None = None
+    failures: list[str] = []
+    cause: Exception | None = None
+    for name in solvers:
+        if name == cp.HIGHS and not problem.is_qp():
+            continue
+        try:
+            with _quiet_c_stdout() if name == cp.HIGHS else contextlib.nullcontext():
+                problem.solve(solver=name)
+        except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
+            failures.append(f"{name}: {exc}")
+            cause = exc
+            continue
+        status = str(problem.status)
+        if status == OPTIMAL and x.value is not None:
+            return status, name, np.asarray(x.value, dtype=float).copy()
+        if status == INFEASIBLE:
+            return status, name, None
+        failures.append(f"{name}: {status}")
+        if fallback is None and status == INACCURATE and x.value is not None:
+            fallback = status, name, np.asarray(x.value, dtype=float).copy()
+        elif fallback is None and status == cp.INFEASIBLE_INACCURATE:
+            fallback = INFEASIBLE, name, None
+    if fallback is not None:
+        return fallback
+    raise SolverError(
+        "the optimizer failed ("
+        + "; ".join(failures or ["no solver could take the problem"])
+        + "); this is a bug or a numerical breakdown: report it with the portfolio file"
+    ) from cause
+
+
+@contextlib.contextmanager
+def _quiet_c_stdout() -> Iterator[None]:
+    """Silence what a C library writes to file descriptor 1 (HiGHS prints a banner)."""
+    fd = 1  # the C library writes here whatever Python's sys.stdout is
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                yield
+            finally:
+                _flush_c_streams()
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_streams() -> None:
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).fflush(None)

@@ -1,0 +1,120 @@
+"""The `rebalance` use case: load -> score -> solve -> whole-share trades -> checks -> Proposal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from advisor import checks
+from advisor.checks import Check
+from advisor.exposures import Exposures, portfolio_exposures
+from advisor.limits import EffectiveLimits, effective_limits
+from advisor.market import MarketModel, SizeScheme
+from advisor.optimize import ProblemData
+from advisor.optimize.data import MEASURES
+from advisor.portfolio import Portfolio
+from advisor.scoring import Scored, score
+from advisor.trades import TradePlan, plan_trades
+
+NO_VOLUME_ADV = 1.0  # $; stands in for a missing volume so costs stay finite (never bought)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    scored: Scored              # the portfolio as it stands
+    data: ProblemData
+    limits: EffectiveLimits
+    plan: TradePlan
+    pretrade: tuple[Check, ...]
+    after: Exposures
+
+    @property
+    def before(self) -> Exposures:
+        return self.scored.exposures
+
+    @property
+    def status(self) -> str:
+        return self.plan.status
+
+
+def propose(path: Path, scheme: SizeScheme = SizeScheme.cumulative,
+            model_override: str | None = None) -> Proposal:
+    scored = score(path, scheme, model_override)
+    data = problem_data(scored)
+    today = checks.today(data)
+    limits = effective_limits(scored.loaded.portfolio.limits, today, checks.weights(data))
+    plan = plan_trades(data, scored.loaded.portfolio.target, limits)
+    pretrade = tuple(checks.pretrade_checks(data, plan.quantities, limits))
+    state = checks.after(data, plan.quantities)
+    after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
+    return Proposal(scored, data, limits, plan, pretrade, after)
+
+
+def candidates(portfolio: Portfolio, model: MarketModel, held: pd.Index) -> pd.Index:
+    """What may be bought besides holdings: funds, everything listed, or named tickers."""
+    securities = model.securities
+    buyable = securities["listed"].astype(bool) & (securities["price"] > 0)
+    extra: list[str] = []
+    for source in portfolio.limits.buy_from:
+        if source == "funds":
+            extra += list(securities.index[buyable & (securities["type"] == "fund")])
+        elif source == "all":
+            extra += list(securities.index[buyable & (securities["adv"] > 0)])
+        elif source != "holdings":
+            resolved = model.tickers.resolve(source)
+            if resolved is not None:
+                extra.append(resolved)
+    return held.append(pd.Index(sorted(set(extra) - set(held))))
+
+
+def problem_data(scored: Scored) -> ProblemData:
+    portfolio, model = scored.loaded.portfolio, scored.model
+    held = scored.positions.groupby(level=0, sort=False)[["shares", "value"]].sum()
+    prices = scored.positions.groupby(level=0, sort=False)["price"].first()
+    tickers = candidates(portfolio, model, held.index)
+    securities = model.securities.loc[tickers]
+    all_prices = securities["price"].astype(float).copy()
+    all_prices[prices.index] = prices
+    table = model.exposures(scored.scheme).loc[tickers]
+    columns = [*MEASURES, *(c for c in table.columns if c.startswith("sector:"))]
+    loadings, factor_cov, specific = model.risk_model(tickers)
+    in_buy_from = "holdings" in portfolio.limits.buy_from
+    no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
+    no_sell = {model.tickers.resolve(t) for t in portfolio.limits.no_sell}
+    held_set = set(held.index)
+    can_buy = pd.Series(
+        [(t not in no_buy) and bool(securities.at[t, "listed"])
+         and (t not in held_set or in_buy_from or t in tickers[len(held):])
+         for t in tickers], index=tickers)
+    adv = securities["adv"].astype(float)
+    return ProblemData(
+        tickers=tickers,
+        values=held["value"].reindex(tickers, fill_value=0.0),
+        shares=held["shares"].reindex(tickers, fill_value=0.0),
+        prices=all_prices,
+        cash=float(portfolio.cash),
+        exposures=table[columns],
+        loadings=loadings,
+        factor_cov=factor_cov,
+        specific_var=specific,
+        half_spread=model.half_spread(tickers),
+        adv=adv.where(adv > 0, NO_VOLUME_ADV),
+        impact_coef=float(model.meta.get("costs", {}).get("impact_coefficient", 0.02)),
+        commission=float(model.meta.get("costs", {}).get("commission_per_trade", 0.0)),
+        is_fund=securities["type"] == "fund",
+        can_buy=can_buy & (adv > 0).to_numpy(),
+        can_sell=pd.Series([t not in no_sell for t in tickers], index=tickers),
+    )
+
+
+def blocked(proposal: Proposal) -> list[Check]:
+    """Pre-trade checks that failed: the proposal must not be written as fine."""
+    return [check for check in proposal.pretrade if not check.ok]
+
+
+def turnover(proposal: Proposal) -> float:
+    value = proposal.before.value
+    return float(np.abs(proposal.plan.trades["value"]).sum() / value) if value else 0.0

@@ -1,0 +1,152 @@
+"""Proposal files: trades CSV, full JSON, broker basket CSV. Written atomically, byte-stable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import InputError, Location
+from advisor.limits import DEFAULTS
+from advisor.rebalance import Proposal, turnover
+from advisor.report.html import proposal_html
+from advisor.report.markdown import proposal_markdown
+from advisor.scoring import _rounded, exposures_dict
+from advisor.writing import write_atomic
+
+TRADE_COLUMNS = ("ticker", "side", "shares", "price", "value", "estimated_cost", "reason")
+BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Time in Force")
+LIMIT_BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Limit Price", "Time in Force")
+MAX_LIMIT_BAND_BPS = 1000.0  # 10%: a wider band is almost surely a typo
+
+
+def trade_rows(proposal: Proposal) -> list[dict[str, Any]]:
+    return [
+        {"ticker": ticker, "side": str(row.side).upper(), "shares": _number(row.shares),
+         "price": round(float(row.price), 4), "value": round(abs(float(row.value)), 2),
+         "estimated_cost": round(float(row.cost), 2), "reason": str(row.reason)}
+        for ticker, row in proposal.plan.trades.iterrows()
+    ]
+
+
+def _number(shares: float) -> float | int:
+    return int(shares) if float(shares).is_integer() else round(float(shares), 6)
+
+
+def trades_csv(proposal: Proposal) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TRADE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(trade_rows(proposal))
+    return buffer.getvalue()
+
+
+def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
+    """Orders for import at a broker, for the day; review before sending. Market orders, or
+    with `limit_band_bps` limit orders at price x (1 + band) to buy, x (1 - band) to sell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(BASKET_COLUMNS if limit_band_bps is None else LIMIT_BASKET_COLUMNS)
+    for row in trade_rows(proposal):
+        if limit_band_bps is None:
+            writer.writerow([row["ticker"], row["side"], row["shares"], "MARKET", "DAY"])
+        else:
+            limit = limit_price(row["price"], row["side"], limit_band_bps)
+            writer.writerow([row["ticker"], row["side"], row["shares"], "LIMIT", limit, "DAY"])
+    return buffer.getvalue()
+
+
+def limit_price(price: float, side: str, band_bps: float) -> str:
+    """price x (1 + band) for a buy, x (1 - band) for a sell, rounded half up to cents."""
+    band = Decimal(str(band_bps)) / Decimal(10_000)
+    factor = 1 + band if side.upper() == "BUY" else 1 - band
+    return str((Decimal(str(price)) * factor).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def check_limit_band(band_bps: float | None, basket: Path | None) -> None:
+    """Refuse a band that is negative, absurdly wide, or given without --basket."""
+    if band_bps is None:
+        return
+    if basket is None:
+        raise InputError(Location("--limit-band"), "needs --basket", value=band_bps,
+                         fix="add --basket FILE.csv, or drop --limit-band")
+    if not 0 <= band_bps <= MAX_LIMIT_BAND_BPS:
+        raise InputError(Location("--limit-band"), "is out of range", value=band_bps,
+                         fix=f"give basis points from 0 to {MAX_LIMIT_BAND_BPS:g}, e.g. 25 "
+                             "for 0.25%")
+
+
+def proposal_dict(proposal: Proposal) -> dict[str, Any]:
+    scored, plan, limits = proposal.scored, proposal.plan, proposal.limits
+    target = scored.loaded.portfolio.target
+    solution = plan.solution
+    costs = plan.trades["cost"] if len(plan.trades) else None
+    return _rounded({
+        "status": plan.status,
+        "target": None if target is None else {
+            "measure": target.measure, "value": target.value, "band": target.band},
+        "trades": trade_rows(proposal),
+        "before": exposures_dict(proposal.before),
+        "after": exposures_dict(proposal.after),
+        "costs": {"estimated_total": float(costs.sum()) if costs is not None else 0.0,
+                  "turnover": turnover(proposal)},
+        "limits": {name: {"value": getattr(limits, name), "source": limits.source(name)}
+                   for name in DEFAULTS},
+        "checks": [{"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit,
+                    "detail": c.detail} for c in plan.checks],
+        "pretrade_checks": [{"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit,
+                             "detail": c.detail} for c in proposal.pretrade],
+        "diagnosis": None if plan.diagnosis is None else plan.diagnosis.lines(),
+        "inputs": {"portfolio": str(scored.loaded.path), "sha256": scored.loaded.sha256,
+                   "account": scored.loaded.portfolio.account,
+                   "model": {"name": scored.model.name, "as_of": scored.model.as_of},
+                   "size_scheme": scored.scheme.value},
+        "solver": None if solution is None else {
+            "name": solution.solver, "status": solution.status,
+            "objective": solution.objective, "terms": solution.terms,
+            "repairs": plan.repairs},
+    })
+
+
+def proposal_json(proposal: Proposal) -> str:
+    return _json_of(proposal_dict(proposal))
+
+
+def _json_of(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+# A saved proposal (its JSON dict) rendered again, e.g. by `advisor review --output`.
+DICT_WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    ".json": _json_of, ".html": proposal_html, ".md": proposal_markdown}
+WRITERS: dict[str, Callable[[Proposal], str]] = {
+    ".csv": trades_csv, ".json": proposal_json,
+    ".html": lambda proposal: proposal_html(proposal_dict(proposal)),
+    ".md": lambda proposal: proposal_markdown(proposal_dict(proposal)),
+}
+
+
+def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a bad output path before any work is done."""
+    if path.suffix.lower() not in allowed:
+        raise InputError(Location(option), f"has an unknown extension {path.suffix!r}",
+                         value=str(path), fix=f"use one of {', '.join(allowed)}")
+    if not path.parent.is_dir():
+        raise InputError(Location(option), "is in a folder that does not exist",
+                         value=str(path), fix="create the folder first")
+
+
+def write_proposal(proposal: Proposal, path: Path) -> None:
+    write_atomic(path, WRITERS[path.suffix.lower()](proposal))
+
+
+def write_saved(data: dict[str, Any], path: Path) -> None:
+    write_atomic(path, DICT_WRITERS[path.suffix.lower()](data))
+
+
+def write_basket(proposal: Proposal, path: Path, limit_band_bps: float | None = None) -> None:
+    write_atomic(path, basket_csv(proposal, limit_band_bps))

@@ -1,0 +1,236 @@
+"""The HTML review report: self-contained, escaped, and checked in a real (headless) Chromium."""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.rebalance import propose
+from advisor.report.files import proposal_dict
+from advisor.report.html import CSP, proposal_html
+from tests.conftest import ROOT
+
+ROTATION = ROOT / "portfolios" / "rotation.yaml"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Chromium is not installed here (CI installs it: apt-get install -y chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def rotation() -> dict[str, Any]:
+    """The proposal for portfolios/rotation.yaml as its JSON dict (one solve for the module)."""
+    data = json.loads(json.dumps(proposal_dict(propose(ROTATION))))
+    assert data["trades"], "the rotation example should propose trades"
+    return data
+
+
+def test_page_is_self_contained(rotation: dict[str, Any]) -> None:
+    page = proposal_html(rotation)
+    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page
+    assert not re.search(r"https?://", page), "no URL at all: nothing to load"
+    assert not re.search(r"<(link|img|iframe|object|embed)\b|\bsrc=|@import|url\(", page)
+    assert page.count("<svg") == 4
+
+
+def test_page_shows_what_a_reviewer_needs(rotation: dict[str, Any]) -> None:
+    page = proposal_html(rotation)
+    inputs = rotation["inputs"]
+    for text in (
+        inputs["account"],
+        inputs["model"]["name"],
+        inputs["model"]["as_of"],
+        "Target reached",
+        "Size bands",
+        "Size score",
+        "Risk measures",
+        "Sector weights",
+        "Pre-trade checks",
+        "Which figures rest on estimates",
+        "Share of value",
+        "Est. cost",
+    ):
+        assert text in page, text
+    for trade in rotation["trades"]:
+        assert f'<td class="ticker">{trade["ticker"]}</td>' in page
+        assert trade["reason"] in page
+
+
+def test_same_proposal_same_bytes(rotation: dict[str, Any]) -> None:
+    assert proposal_html(rotation) == proposal_html(copy.deepcopy(rotation))
+
+
+def test_every_text_is_escaped(rotation: dict[str, Any]) -> None:
+    data = copy.deepcopy(rotation)
+    data["inputs"]["account"] = "<script>alert('x')</script> & Co"
+    data["trades"][0]["reason"] = '<img src="http://example.com/x.png">'
+    data["diagnosis"] = ["<b>bold</b>"]
+    page = proposal_html(data)
+    assert "<script>alert" not in page and "<img" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co" in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_unreachable_and_nothing_to_do(rotation: dict[str, Any]) -> None:
+    data = copy.deepcopy(rotation)
+    data["status"] = "unreachable"
+    data["diagnosis"] = ["max_turnover 0.05 allows small_cap_share 0.120"]
+    page = proposal_html(data)
+    assert 'class="verdict warn"' in page and "Target not reached" in page
+    assert "<li>max_turnover 0.05 allows small_cap_share 0.120</li>" in page
+    data.update(status="nothing to do", diagnosis=None, trades=[])
+    data["after"] = data["before"]
+    page = proposal_html(data)
+    assert 'class="verdict ok"' in page and "Nothing to do" in page
+    assert "No trades: nothing needs doing." in page
+
+
+# In a real browser. The probe runs at the end of the page, after the report's own script: it
+# measures the charts, sorts the trade table by clicking, and lists every resource loaded.
+PROBE = """<script>
+(function () {
+  var out = {charts: [], resources: [], sorted: []};
+  document.querySelectorAll("svg.chart").forEach(function (svg) {
+    var box = svg.getBoundingClientRect(), bars = 0;
+    svg.querySelectorAll("rect.bar, circle.marker").forEach(function (shape) {
+      var b = shape.getBoundingClientRect();
+      if (b.width > 0 && b.height > 0) { bars += 1; }
+    });
+    out.charts.push({width: box.width, height: box.height, shapes: bars});
+  });
+  var table = document.getElementById("trades-table");
+  out.rows = Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+    return r.cells[0].textContent; });
+  var value = table.tHead.rows[0].cells[4];
+  value.click();
+  out.sorted.push(Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+    return r.cells[0].textContent; }));
+  value.click();
+  out.sorted.push(Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+    return r.cells[0].textContent; }));
+  out.resources = performance.getEntriesByType("resource").map(function (e) { return e.name; });
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def chromium(profile: Path, *args: str) -> str:
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def probe(page: str, folder: Path) -> dict[str, Any]:
+    path = folder / "probed.html"
+    path.write_text(page.replace("</body>", PROBE + "\n</body>"))
+    dom = chromium(folder / "profile", "--dump-dom", path.as_uri())
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, "the probe did not run: " + dom[-500:]
+    import html
+
+    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return result
+
+
+@needs_chromium
+def test_report_in_headless_chromium(rotation: dict[str, Any], tmp_path: Path) -> None:
+    report = tmp_path / "review.html"
+    result = CliRunner().invoke(app, ["rebalance", str(ROTATION), "--output", str(report)])
+    assert result.exit_code == 0, result.stderr
+    page = report.read_text()
+    assert page == proposal_html(rotation)  # the CLI renders the proposal's JSON dict
+
+    seen = probe(page, tmp_path)
+    tickers = [t["ticker"] for t in rotation["trades"]]
+    assert seen["rows"] == tickers  # every trade in the page, in the proposal's order
+    assert len(seen["charts"]) == 4
+    for chart in seen["charts"]:
+        assert chart["width"] > 200 and chart["height"] > 50, chart
+        assert chart["shapes"] >= 2, chart  # bars or markers actually drawn
+    by_value = [t["ticker"] for t in sorted(rotation["trades"], key=lambda t: t["value"])]
+    assert seen["sorted"] == [by_value, by_value[::-1]]  # click-to-sort works
+    assert seen["resources"] == []  # nothing loaded: no network, no file
+
+    screenshot = tmp_path / "review.png"
+    chromium(
+        tmp_path / "profile",
+        f"--screenshot={screenshot}",
+        "--window-size=1280,2000",
+        report.as_uri(),
+    )
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Counting.hits.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def local_server() -> Iterator[tuple[str, list[str]]]:
+    _Counting.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", _Counting.hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_chromium
+def test_the_policy_blocks_any_load(
+    rotation: dict[str, Any], tmp_path: Path, local_server: tuple[str, list[str]]
+) -> None:
+    """A load slipped into the page is blocked by its Content-Security-Policy; the same load
+    without the policy reaches the server. The probe lists attempted loads, blocked or not,
+    so the empty list in the test above means the report never even tries one."""
+    url, hits = local_server
+    page = proposal_html(rotation)
+    smuggled = f'<img src="{url}/pixel.png" alt=""><script src="{url}/x.js"></script>'
+    blocked = page.replace("<main>", "<main>" + smuggled)
+    seen = probe(blocked, tmp_path)
+    assert hits == []
+    assert sorted(seen["resources"]) == [f"{url}/pixel.png", f"{url}/x.js"]
+    control = blocked.replace(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">', "")
+    seen = probe(control, tmp_path)
+    assert sorted(hits) == ["/pixel.png", "/x.js"]
+    assert len(seen["resources"]) == 2
