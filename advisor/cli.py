@@ -103,7 +103,17 @@ def _user_limits(limits: Any) -> dict[str, float | None]:
 
 @app.command()
 def rebalance(
-    portfolio: PortfolioArg,
+    portfolios: Annotated[list[Path], typer.Argument(
+        help="Portfolio YAML file; several files or folders make a batch (needs --out-dir).",
+        show_default=False)],
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out-dir", help="Batch: write one proposal JSON per account and summary.csv here."
+    )] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, help="Batch: accounts solved in parallel on local cores.")] = 1,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Batch: run on a Dask cluster at this address ('local' starts one).",
+    )] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the proposal: .csv trades, .json everything, .html a "
         "self-contained review report, .md a short summary.")] = None,
@@ -116,6 +126,14 @@ def rebalance(
     model: ModelOpt = None,
 ) -> None:
     """Propose whole-share trades toward the target within the limits. Places no orders."""
+
+    if out_dir is not None or len(portfolios) > 1 or portfolios[0].is_dir():
+        code = _run(lambda: _rebalance_batch(portfolios, out_dir, jobs, cluster, scheme, model,
+                                             output, basket))
+        if code:
+            raise typer.Exit(code)
+        return
+    portfolio = portfolios[0]
 
     def body() -> int:
         from advisor.errors import PreTradeCheckFailed
@@ -152,6 +170,53 @@ def rebalance(
     code = _run(body)
     if code:
         raise typer.Exit(code)
+
+
+def _rebalance_batch(portfolios: list[Path], out_dir: Path | None, jobs: int,
+                     cluster: str | None, scheme: str, model: str | None,
+                     output: Path | None, basket: Path | None) -> int:
+    from advisor.errors import InputError, Location
+
+    if out_dir is None:
+        raise InputError(Location("--out-dir"), "is needed for several portfolios",
+                         fix="give a folder for the proposals, e.g. --out-dir proposals")
+    if output is not None or basket is not None:
+        raise InputError(Location("--output" if output else "--basket"),
+                         "applies to one portfolio only", fix="use --out-dir for a batch")
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from advisor import batch
+    from advisor.report.files import batch_summary_csv
+    from advisor.report.terminal import batch_view, print_view
+    from advisor.writing import write_atomic
+
+    _scheme(scheme)
+    files = batch.portfolio_files(portfolios)
+    stems = [f.stem for f in files]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if clash:
+        raise InputError(Location(str(files[stems.index(clash[0])])), "shares its name with "
+                         "another portfolio in the batch", value=clash[0],
+                         fix="rename one: each account's proposal is written as <name>.json")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [str(f) for f in files]
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("accounts", total=len(paths))
+
+        def step() -> None:
+            progress.advance(task)
+
+        if cluster is not None:
+            results = batch.run_cluster(paths, cluster, scheme, model, step)
+        else:
+            results = batch.run_local(paths, jobs, scheme, model, step)
+    for file, result in zip(files, results, strict=True):
+        if result.proposal_json is not None:
+            write_atomic(out_dir / f"{file.stem}.json", result.proposal_json)
+    write_atomic(out_dir / "summary.csv", batch_summary_csv(results))
+    print_view(batch_view(results))
+    return batch.exit_code(results)
 
 
 ProposalArg = Annotated[

@@ -113,10 +113,13 @@ def plan_trades(
     )
     found = rounding_diagnosis(target, blockers)
     best = _best(data, target, limits, options, found, target)
-    if target is not None and best.quantities.any():
-        closest = checks.measures(checks.after(data, best.quantities).values, data.exposures)
-        found = rounding_diagnosis(target, blockers, float(closest[target.measure]))
-        best = dataclasses.replace(best, diagnosis=found)
+    if target is not None and best.diagnosis is not None:
+        # How near the best proposal (perhaps standing still) comes.
+        reached = checks.measures(checks.after(data, best.quantities).values, data.exposures)
+        closest = float(reached[target.measure])
+        if math.isfinite(closest):
+            found = rounding_diagnosis(target, best.diagnosis.blockers, closest)
+            best = dataclasses.replace(best, diagnosis=found)
     return best
 
 
@@ -145,6 +148,8 @@ def _best(
         # No whole-share move keeps every limit, and standing still does: stand still.
         return _plan(data, limits, target, nothing, today, UNREACHABLE, found)
     honest = checks.check_trades(data, limits, target, plan.quantities)
+    if not checks.failures(honest):  # out of reach by a hair, met after rounding after all
+        return dataclasses.replace(plan, checks=tuple(honest), status=widened.status)
     # A rule even the best proposal cannot keep in whole shares is named in the diagnosis too.
     named = {b.name for b in found.blockers}
     extra = tuple(

@@ -117,6 +117,21 @@ def test_an_unreachable_target_returns_the_best_proposal_with_the_diagnosis() ->
         plan.raise_for_checks()
 
 
+def test_a_rule_whole_shares_cannot_keep_is_diagnosed_not_broken() -> None:
+    # Keeping every sector exactly where it is can be done in fractions, not in whole shares.
+    data = universe(30, 3)
+    plan = plan_trades(data, TARGET, limits_for(data, sector_drift_max=0.0))
+    assert plan.status == "unreachable" and plan.diagnosis is not None
+    assert plan.diagnosis.whole_shares
+    assert [c.name for c in plan.failures()] == ["target"]
+    today = small_share(data, data.shares)
+    assert plan.diagnosis.lines() == [
+        f"sector_drift_max 0 allows small_cap_share {today:.3f}; reaching small_cap_share "
+        f"0.230 in whole shares needs sector_drift_max >= {plan.diagnosis.blockers[0].needed:.4g}"
+    ]
+    assert 0 < plan.diagnosis.blockers[0].needed < 0.01
+
+
 def test_a_plan_that_fails_a_check_raises_pre_trade_check_failed() -> None:
     data = universe(10, 1)
     broken = Check("cash_min", False, 0.004, 0.01, "cash after trades and costs $4,000.00")

@@ -118,12 +118,12 @@ def rounding_diagnosis(
 ) -> Diagnosis:
     """The target and limits meet in the continuum but rounding to whole shares cannot keep
     `blockers` (each with the value the closest whole-share attempt reached)."""
-    outward = tuple(dataclasses.replace(b, needed=outward(b.needed, b.sense)) for b in blockers)
+    rounded = tuple(dataclasses.replace(b, needed=outward(b.needed, b.sense)) for b in blockers)
     if target is None:
-        return Diagnosis(None, None, None, None, None, outward, False, whole_shares=True)
+        return Diagnosis(None, None, None, None, None, rounded, False, whole_shares=True)
     below = closest is None or closest < target.value
     edge = target.value - target.band if below else target.value + target.band
-    return Diagnosis(target.measure, target.value, target.band, closest, edge, outward, False, True)
+    return Diagnosis(target.measure, target.value, target.band, closest, edge, rounded, False, True)
 
 
 def diagnose(

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -94,7 +95,12 @@ def run(
         if name == cp.HIGHS and not problem.is_qp():
             continue
         try:
-            with _quiet_c_stdout() if name == cp.HIGHS else contextlib.nullcontext():
+            with (
+                _quiet_c_stdout() if name == cp.HIGHS else contextlib.nullcontext(),
+                warnings.catch_warnings(),
+            ):
+                # The status says it, and is handled below; cvxpy's warning would only print.
+                warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
                 problem.solve(solver=name)
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             failures.append(f"{name}: {exc}")

@@ -150,3 +150,17 @@ def write_saved(data: dict[str, Any], path: Path) -> None:
 
 def write_basket(proposal: Proposal, path: Path, limit_band_bps: float | None = None) -> None:
     write_atomic(path, basket_csv(proposal, limit_band_bps))
+
+
+SUMMARY_COLUMNS = ("path", "account", "status", "exit_code", "trades", "turnover",
+                   "target_reached", "message")
+
+
+def batch_summary_csv(results: list[Any]) -> str:
+    """One row per account of a batch: what happened and whether the target was reached."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for result in results:
+        writer.writerow(result.summary())
+    return buffer.getvalue()

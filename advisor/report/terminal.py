@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -237,3 +238,16 @@ def proposal_view(proposal: Any) -> Group:
         parts.append(Text("Why the target is not reached:", style="bold yellow"))
         parts.extend(Text(f"  {line}", style="yellow") for line in plan.diagnosis.lines())
     return Group(*parts)
+
+
+def batch_view(results: list[Any]) -> Group:
+    table = Table(title=f"Batch: {len(results)} accounts", title_justify="left")
+    for column in ("Account", "File", "Status", "Trades", "Turnover", "Target reached"):
+        table.add_column(column, justify="right" if column in ("Trades", "Turnover") else "left")
+    for result in results:
+        reached = {True: "yes", False: "no", None: "-"}[result.target_reached]
+        table.add_row(result.account or "-", Path(result.path).name, result.status,
+                      str(result.trades), fmt(result.turnover, "%"), reached)
+    notes = [Text(f"{Path(r.path).name}: {r.message}", style="yellow")
+             for r in results if r.message]
+    return Group(table, *notes)
