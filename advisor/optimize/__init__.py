@@ -1,5 +1,9 @@
 """The rebalancing problem from small terms and constraints; solving; infeasibility diagnosis."""
 
+from advisor.optimize.lean_import import import_cvxpy
+
+import_cvxpy()  # before the modules below import cvxpy: see lean_import.py
+
 from advisor.optimize.data import ImpactForm, ProblemData
 from advisor.optimize.diagnose import Blocker, Diagnosis, diagnose
 from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
