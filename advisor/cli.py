@@ -103,33 +103,65 @@ def _user_limits(limits: Any) -> dict[str, float | None]:
 
 @app.command()
 def rebalance(
-    portfolios: Annotated[list[Path], typer.Argument(
-        help="Portfolio YAML file; several files or folders make a batch (needs --out-dir).",
-        show_default=False)],
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out-dir", help="Batch: write one proposal JSON per account and summary.csv here."
-    )] = None,
-    jobs: Annotated[int, typer.Option(
-        "--jobs", "-j", min=1, help="Batch: accounts solved in parallel on local cores.")] = 1,
-    cluster: Annotated[str | None, typer.Option(
-        "--cluster", help="Batch: run on a Dask cluster at this address ('local' starts one).",
-    )] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the proposal: .csv trades, .json everything, .html a "
-        "self-contained review report, .md a short summary.")] = None,
-    basket: Annotated[Path | None, typer.Option(
-        help="Write a broker basket CSV (symbol, side, quantity, order type).")] = None,
-    limit_band: Annotated[float | None, typer.Option(
-        "--limit-band", metavar="BPS", help="Basket orders become LIMIT orders at price x "
-        "(1 + BPS/10000) to buy and x (1 - BPS/10000) to sell, rounded to cents.")] = None,
+    portfolios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Portfolio YAML file; several files or folders make a batch (needs --out-dir).",
+            show_default=False,
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dir", help="Batch: write one proposal JSON per account and summary.csv here."
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Batch: accounts solved in parallel on local cores."
+        ),
+    ] = 1,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Batch: run on a Dask cluster at this address ('local' starts one).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the proposal: .csv trades, .json everything, .html a "
+            "self-contained review report, .md a short summary.",
+        ),
+    ] = None,
+    basket: Annotated[
+        Path | None,
+        typer.Option(help="Write a broker basket CSV (symbol, side, quantity, order type)."),
+    ] = None,
+    limit_band: Annotated[
+        float | None,
+        typer.Option(
+            "--limit-band",
+            metavar="BPS",
+            help="Basket orders become LIMIT orders at price x "
+            "(1 + BPS/10000) to buy and x (1 - BPS/10000) to sell, rounded to cents.",
+        ),
+    ] = None,
     scheme: SchemeOpt = "cumulative",
     model: ModelOpt = None,
 ) -> None:
     """Propose whole-share trades toward the target within the limits. Places no orders."""
 
     if out_dir is not None or len(portfolios) > 1 or portfolios[0].is_dir():
-        code = _run(lambda: _rebalance_batch(portfolios, out_dir, jobs, cluster, scheme, model,
-                                             output, basket))
+        code = _run(
+            lambda: _rebalance_batch(
+                portfolios, out_dir, jobs, cluster, scheme, model, output, basket
+            )
+        )
         if code:
             raise typer.Exit(code)
         return
@@ -142,10 +174,12 @@ def rebalance(
             WRITERS,
             check_limit_band,
             check_output_path,
+            proposal_dict,
             write_basket,
             write_proposal,
         )
-        from advisor.report.terminal import print_view, proposal_view
+        from advisor.report.review import saved_view
+        from advisor.report.terminal import print_view
 
         if output is not None:
             check_output_path(output, "--output", tuple(WRITERS))
@@ -153,7 +187,8 @@ def rebalance(
             check_output_path(basket, "--basket", (".csv",))
         check_limit_band(limit_band, basket)
         proposal = propose(portfolio, _scheme(scheme), model)
-        print_view(proposal_view(proposal))
+        # One view for a fresh and a saved proposal: both render the proposal's JSON form.
+        print_view(saved_view(proposal_dict(proposal)))
         failed = blocked(proposal) + proposal.plan.failures()
         if proposal.plan.diagnosis is None and failed:
             names = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
@@ -172,17 +207,30 @@ def rebalance(
         raise typer.Exit(code)
 
 
-def _rebalance_batch(portfolios: list[Path], out_dir: Path | None, jobs: int,
-                     cluster: str | None, scheme: str, model: str | None,
-                     output: Path | None, basket: Path | None) -> int:
+def _rebalance_batch(
+    portfolios: list[Path],
+    out_dir: Path | None,
+    jobs: int,
+    cluster: str | None,
+    scheme: str,
+    model: str | None,
+    output: Path | None,
+    basket: Path | None,
+) -> int:
     from advisor.errors import InputError, Location
 
     if out_dir is None:
-        raise InputError(Location("--out-dir"), "is needed for several portfolios",
-                         fix="give a folder for the proposals, e.g. --out-dir proposals")
+        raise InputError(
+            Location("--out-dir"),
+            "is needed for several portfolios",
+            fix="give a folder for the proposals, e.g. --out-dir proposals",
+        )
     if output is not None or basket is not None:
-        raise InputError(Location("--output" if output else "--basket"),
-                         "applies to one portfolio only", fix="use --out-dir for a batch")
+        raise InputError(
+            Location("--output" if output else "--basket"),
+            "applies to one portfolio only",
+            fix="use --out-dir for a batch",
+        )
     from rich.console import Console
     from rich.progress import Progress
 
@@ -196,9 +244,12 @@ def _rebalance_batch(portfolios: list[Path], out_dir: Path | None, jobs: int,
     stems = [f.stem for f in files]
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if clash:
-        raise InputError(Location(str(files[stems.index(clash[0])])), "shares its name with "
-                         "another portfolio in the batch", value=clash[0],
-                         fix="rename one: each account's proposal is written as <name>.json")
+        raise InputError(
+            Location(str(files[stems.index(clash[0])])),
+            "shares its name with another portfolio in the batch",
+            value=clash[0],
+            fix="rename one: each account's proposal is written as <name>.json",
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [str(f) for f in files]
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -227,8 +278,10 @@ ProposalArg = Annotated[
 @app.command()
 def review(
     proposal: ProposalArg,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Also write it again: .html report or .md summary.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write it again: .html report or .md summary."),
+    ] = None,
 ) -> None:
     """Show a saved proposal again: verdict, trades, before and after, checks."""
 
@@ -251,14 +304,25 @@ def review(
 @app.command()
 def apply(
     proposal: ProposalArg,
-    fills: Annotated[Path, typer.Option(
-        "--fills", help="CSV of executed fills: ticker,side,shares,price[,date].",
-        show_default=False)],
-    portfolio: Annotated[Path | None, typer.Option(
-        "--portfolio", help="The portfolio file, if not at the proposal's inputs.portfolio.")
+    fills: Annotated[
+        Path,
+        typer.Option(
+            "--fills",
+            help="CSV of executed fills: ticker,side,shares,price[,date].",
+            show_default=False,
+        ),
+    ],
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(
+            "--portfolio", help="The portfolio file, if not at the proposal's inputs.portfolio."
+        ),
     ] = None,
-    lots: Annotated[str, typer.Option(
-        "--lots", help="Which tax lots a sale takes first: hifo (highest cost), fifo, lifo.")
+    lots: Annotated[
+        str,
+        typer.Option(
+            "--lots", help="Which tax lots a sale takes first: hifo (highest cost), fifo, lifo."
+        ),
     ] = "hifo",
 ) -> None:
     """Update the portfolio file with executed fills (keeps comments; old file kept as .bak)."""
@@ -270,14 +334,17 @@ def apply(
         try:
             rule = LotRule(lots)
         except ValueError:
-            raise InputError(Location("--lots"), "is not a lot rule", value=lots,
-                             fix="use hifo, fifo or lifo") from None
+            raise InputError(
+                Location("--lots"), "is not a lot rule", value=lots, fix="use hifo, fifo or lifo"
+            ) from None
         done = apply_fills(proposal, fills, portfolio=portfolio, lot_rule=rule)
         for ticker, (before, after) in done.shares.items():
             typer.echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
-        typer.echo(f"updated {done.portfolio} with {len(done.fills)} fill(s); "
-                   f"the previous file is {done.backup}")
+        typer.echo(
+            f"updated {done.portfolio} with {len(done.fills)} fill(s); "
+            f"the previous file is {done.backup}"
+        )
 
     _run(body)
 

@@ -26,9 +26,15 @@ MAX_LIMIT_BAND_BPS = 1000.0  # 10%: a wider band is almost surely a typo
 
 def trade_rows(proposal: Proposal) -> list[dict[str, Any]]:
     return [
-        {"ticker": ticker, "side": str(row.side).upper(), "shares": _number(row.shares),
-         "price": round(float(row.price), 4), "value": round(abs(float(row.value)), 2),
-         "estimated_cost": round(float(row.cost), 2), "reason": str(row.reason)}
+        {
+            "ticker": ticker,
+            "side": str(row.side).upper(),
+            "shares": _number(row.shares),
+            "price": round(float(row.price), 4),
+            "value": round(abs(float(row.value)), 2),
+            "estimated_cost": round(float(row.cost), 2),
+            "reason": str(row.reason),
+        }
         for ticker, row in proposal.plan.trades.iterrows()
     ]
 
@@ -72,12 +78,19 @@ def check_limit_band(band_bps: float | None, basket: Path | None) -> None:
     if band_bps is None:
         return
     if basket is None:
-        raise InputError(Location("--limit-band"), "needs --basket", value=band_bps,
-                         fix="add --basket FILE.csv, or drop --limit-band")
+        raise InputError(
+            Location("--limit-band"),
+            "needs --basket",
+            value=band_bps,
+            fix="add --basket FILE.csv, or drop --limit-band",
+        )
     if not 0 <= band_bps <= MAX_LIMIT_BAND_BPS:
-        raise InputError(Location("--limit-band"), "is out of range", value=band_bps,
-                         fix=f"give basis points from 0 to {MAX_LIMIT_BAND_BPS:g}, e.g. 25 "
-                             "for 0.25%")
+        raise InputError(
+            Location("--limit-band"),
+            "is out of range",
+            value=band_bps,
+            fix=f"give basis points from 0 to {MAX_LIMIT_BAND_BPS:g}, e.g. 25 for 0.25%",
+        )
 
 
 def proposal_dict(proposal: Proposal) -> dict[str, Any]:
@@ -85,31 +98,50 @@ def proposal_dict(proposal: Proposal) -> dict[str, Any]:
     target = scored.loaded.portfolio.target
     solution = plan.solution
     costs = plan.trades["cost"] if len(plan.trades) else None
-    return _rounded({
-        "status": plan.status,
-        "target": None if target is None else {
-            "measure": target.measure, "value": target.value, "band": target.band},
-        "trades": trade_rows(proposal),
-        "before": exposures_dict(proposal.before),
-        "after": exposures_dict(proposal.after),
-        "costs": {"estimated_total": float(costs.sum()) if costs is not None else 0.0,
-                  "turnover": turnover(proposal)},
-        "limits": {name: {"value": getattr(limits, name), "source": limits.source(name)}
-                   for name in DEFAULTS},
-        "checks": [{"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit,
-                    "detail": c.detail} for c in plan.checks],
-        "pretrade_checks": [{"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit,
-                             "detail": c.detail} for c in proposal.pretrade],
-        "diagnosis": None if plan.diagnosis is None else plan.diagnosis.lines(),
-        "inputs": {"portfolio": str(scored.loaded.path), "sha256": scored.loaded.sha256,
-                   "account": scored.loaded.portfolio.account,
-                   "model": {"name": scored.model.name, "as_of": scored.model.as_of},
-                   "size_scheme": scored.scheme.value},
-        "solver": None if solution is None else {
-            "name": solution.solver, "status": solution.status,
-            "objective": solution.objective, "terms": solution.terms,
-            "repairs": plan.repairs},
-    })
+    return _rounded(
+        {
+            "status": plan.status,
+            "target": None
+            if target is None
+            else {"measure": target.measure, "value": target.value, "band": target.band},
+            "trades": trade_rows(proposal),
+            "before": exposures_dict(proposal.before),
+            "after": exposures_dict(proposal.after),
+            "costs": {
+                "estimated_total": float(costs.sum()) if costs is not None else 0.0,
+                "turnover": turnover(proposal),
+            },
+            "limits": {
+                name: {"value": getattr(limits, name), "source": limits.source(name)}
+                for name in DEFAULTS
+            },
+            "checks": [
+                {"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit, "detail": c.detail}
+                for c in plan.checks
+            ],
+            "pretrade_checks": [
+                {"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit, "detail": c.detail}
+                for c in proposal.pretrade
+            ],
+            "diagnosis": None if plan.diagnosis is None else plan.diagnosis.lines(),
+            "inputs": {
+                "portfolio": str(scored.loaded.path),
+                "sha256": scored.loaded.sha256,
+                "account": scored.loaded.portfolio.account,
+                "model": {"name": scored.model.name, "as_of": scored.model.as_of},
+                "size_scheme": scored.scheme.value,
+            },
+            "solver": None
+            if solution is None
+            else {
+                "name": solution.solver,
+                "status": solution.status,
+                "objective": solution.objective,
+                "terms": solution.terms,
+                "repairs": plan.repairs,
+            },
+        }
+    )
 
 
 def proposal_json(proposal: Proposal) -> str:
@@ -122,9 +154,13 @@ def _json_of(data: dict[str, Any]) -> str:
 
 # A saved proposal (its JSON dict) rendered again, e.g. by `advisor review --output`.
 DICT_WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
-    ".json": _json_of, ".html": proposal_html, ".md": proposal_markdown}
+    ".json": _json_of,
+    ".html": proposal_html,
+    ".md": proposal_markdown,
+}
 WRITERS: dict[str, Callable[[Proposal], str]] = {
-    ".csv": trades_csv, ".json": proposal_json,
+    ".csv": trades_csv,
+    ".json": proposal_json,
     ".html": lambda proposal: proposal_html(proposal_dict(proposal)),
     ".md": lambda proposal: proposal_markdown(proposal_dict(proposal)),
 }
@@ -133,11 +169,19 @@ WRITERS: dict[str, Callable[[Proposal], str]] = {
 def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None:
     """Refuse a bad output path before any work is done."""
     if path.suffix.lower() not in allowed:
-        raise InputError(Location(option), f"has an unknown extension {path.suffix!r}",
-                         value=str(path), fix=f"use one of {', '.join(allowed)}")
+        raise InputError(
+            Location(option),
+            f"has an unknown extension {path.suffix!r}",
+            value=str(path),
+            fix=f"use one of {', '.join(allowed)}",
+        )
     if not path.parent.is_dir():
-        raise InputError(Location(option), "is in a folder that does not exist",
-                         value=str(path), fix="create the folder first")
+        raise InputError(
+            Location(option),
+            "is in a folder that does not exist",
+            value=str(path),
+            fix="create the folder first",
+        )
 
 
 def write_proposal(proposal: Proposal, path: Path) -> None:
@@ -152,8 +196,16 @@ def write_basket(proposal: Proposal, path: Path, limit_band_bps: float | None = 
     write_atomic(path, basket_csv(proposal, limit_band_bps))
 
 
-SUMMARY_COLUMNS = ("path", "account", "status", "exit_code", "trades", "turnover",
-                   "target_reached", "message")
+SUMMARY_COLUMNS = (
+    "path",
+    "account",
+    "status",
+    "exit_code",
+    "trades",
+    "turnover",
+    "target_reached",
+    "message",
+)
 
 
 def batch_summary_csv(results: list[Any]) -> str:

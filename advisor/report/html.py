@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from advisor.market import BANDS
 from advisor.report import charts, saved
 from advisor.report.saved import figure, pct, signed, usd
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-BANDS = ("giant", "large", "mid", "small", "micro")
 
 
 def proposal_html(data: dict[str, Any]) -> str:
@@ -295,7 +295,6 @@ def _trades(data: dict[str, Any]) -> str:
 
 def _measures(data: dict[str, Any]) -> str:
     before, after = data["before"], data["after"]
-    target = data.get("target") or {}
     rows = [
         [
             _td("Value"),
@@ -317,12 +316,7 @@ def _measures(data: dict[str, Any]) -> str:
     for measure in ("small_cap_share", "size_score"):
         kind = "%" if measure == "small_cap_share" else "score"
         shown = pct if kind == "%" else signed
-        limit = ""
-        if target.get("measure") == measure:
-            limit = (
-                f"{shown(target['value'] - target['band'])} to "
-                f"{shown(target['value'] + target['band'])}"
-            )
+        limit = saved.target_range(data, measure, shown)
         rows.append(
             [
                 _td(measure),

@@ -87,15 +87,9 @@ def proposal_markdown(data: dict[str, Any]) -> str:
 
 def _measure_rows(data: dict[str, Any]) -> list[list[str]]:
     before, after = data["before"], data["after"]
-    target = data.get("target") or {}
     rows = []
     for measure, show in (("small_cap_share", pct), ("size_score", signed)):
-        limit = ""
-        if target.get("measure") == measure:
-            limit = (
-                f"{show(target['value'] - target['band'])} to "
-                f"{show(target['value'] + target['band'])}"
-            )
+        limit = saved.target_range(data, measure, show)
         rows.append([measure, show(before[measure]), show(after[measure]), limit])
     for key, label, kind, limit_name in saved.RISKS:
         value, _ = saved.limit(data, limit_name)

@@ -8,11 +8,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from advisor.market import BANDS
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd
 
 TONES = {"ok": "bold green", "warn": "bold yellow", "bad": "bold red"}
-BANDS = ("giant", "large", "mid", "small", "micro")
 
 
 def saved_view(data: dict[str, Any]) -> Group:
@@ -74,7 +74,6 @@ def _trades(data: dict[str, Any]) -> Table:
 
 def _compare(data: dict[str, Any]) -> Table:
     before, after = data["before"], data["after"]
-    target = data.get("target") or {}
     table = Table(title="Before and after (look-through)", title_justify="left")
     for column in ("Measure", "Before", "After", "Limit", "Estimated"):
         table.add_column(column, justify="left" if column == "Measure" else "right")
@@ -88,12 +87,7 @@ def _compare(data: dict[str, Any]) -> Table:
         "",
     )
     for measure, show in (("small_cap_share", pct), ("size_score", signed)):
-        band = ""
-        if target.get("measure") == measure:
-            band = (
-                f"{show(target['value'] - target['band'])} to "
-                f"{show(target['value'] + target['band'])}"
-            )
+        band = saved.target_range(data, measure, show)
         estimated = pct((after.get("estimated_share") or {}).get("size"))
         table.add_row(measure, show(before[measure]), show(after[measure]), band, estimated)
     for band_name in BANDS:

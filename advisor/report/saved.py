@@ -7,6 +7,7 @@ saved proposal and a fresh one look the same. Pure functions: no printing, no wr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,11 @@ def figure(value: float | None, kind: str) -> str:
 
 def shares_text(shares: float) -> str:
     return f"{shares:,.0f}" if float(shares).is_integer() else f"{shares:,.6g}"
+
+
+def target_range(data: dict[str, Any], measure: str, show: Callable[[float], str]) -> str:
+    """'lo to hi' for the measure the target is set on, else ''."""
+    target = data.get("target") or {}
+    if target.get("measure") != measure:
+        return ""
+    return f"{show(target['value'] - target['band'])} to {show(target['value'] + target['band'])}"

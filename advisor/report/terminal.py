@@ -167,87 +167,21 @@ def print_view(view: Group, console: Console | None = None) -> None:
     (console or Console()).print(view)
 
 
-def proposal_view(proposal: Any) -> Group:
-    """The trade table and a before/after table of every exposure with its limit."""
-    plan, limits = proposal.plan, proposal.limits
-    target = proposal.scored.loaded.portfolio.target
-    head = Table.grid(padding=(0, 2))
-    head.add_row("Portfolio", str(proposal.scored.loaded.path))
-    head.add_row("Model", f"{proposal.scored.model.name} as of {proposal.scored.model.as_of}")
-    if target is not None:
-        head.add_row("Target", f"{target.measure} {target.value:g} ± {target.band:g}")
-    head.add_row("Status", plan.status)
-    if plan.solution is not None:
-        head.add_row("Solver", f"{plan.solution.solver} ({plan.solution.status})")
-
-    trades = Table(title="Proposed trades (review, then place them at your broker)",
-                   title_justify="left")
-    for column in ("Ticker", "Side", "Shares", "Price", "Value", "Est. cost", "Reason"):
-        trades.add_column(column, justify="left" if column in ("Ticker", "Side", "Reason")
-                          else "right")
-    for ticker, row in plan.trades.iterrows():
-        style = "green" if str(row.side).lower() == "buy" else "red"
-        trades.add_row(str(ticker), f"[{style}]{str(row.side).upper()}[/]", f"{row.shares:,.6g}",
-                       f"{row.price:,.2f}", fmt(abs(row.value), "usd"), f"${row.cost:,.2f}",
-                       str(row.reason))
-    if not len(plan.trades):
-        trades.add_row("-", "", "", "", "", "", "no trades: nothing needs doing")
-
-    before, after = proposal.before, proposal.after
-    compare = Table(title="Before and after (look-through)", title_justify="left")
-    for column in ("Measure", "Before", "After", "Limit", "Limit from"):
-        compare.add_column(column, justify="left" if column in ("Measure", "Limit from")
-                           else "right")
-    compare.add_row("Value", fmt(before.value, "usd"), fmt(after.value, "usd"), "", "")
-    compare.add_row("Cash share", fmt(before.cash / before.value if before.value else 0, "%"),
-                    fmt(after.cash / after.value if after.value else 0, "%"),
-                    fmt(limits.cash_min, "%"), f"cash_min ({limits.source('cash_min')})")
-    target_text = "" if target is None or target.measure != "small_cap_share" else \
-        f"{fmt(target.value - target.band, '%')}-{fmt(target.value + target.band, '%')}"
-    compare.add_row("small_cap_share", fmt(before.small_cap_share, "%"),
-                    fmt(after.small_cap_share, "%"), target_text, "target" if target_text else "")
-    size_target = "" if target is None or target.measure != "size_score" else \
-        f"{target.value - target.band:+.2f} to {target.value + target.band:+.2f}"
-    compare.add_row("Size score", f"{before.size_score:+.2f}", f"{after.size_score:+.2f}",
-                    size_target, "target" if size_target else "")
-    for band in BANDS:
-        compare.add_row(f"  {band}", fmt(before.bands[band], "%"), fmt(after.bands[band], "%"),
-                        "", "")
-    for measure, key in RISK_KEYS.items():
-        label, kind = RISK_LABELS[key]
-        name = f"{measure}_max"
-        limit = getattr(limits, name, None)
-        compare.add_row(label, fmt(before.risk(measure), kind), fmt(after.risk(measure), kind),
-                        fmt(limit, kind) if limit is not None else "",
-                        f"{name} ({limits.source(name)})" if limit is not None else "")
-    for sector in sorted(set(before.sectors) | set(after.sectors)):
-        b, a = before.sectors.get(sector, 0.0), after.sectors.get(sector, 0.0)
-        compare.add_row(f"  {sector}", fmt(b, "%"), fmt(a, "%"),
-                        f"±{fmt(limits.sector_drift_max, '%')}",
-                        f"sector_drift_max ({limits.source('sector_drift_max')})")
-    parts: list[Any] = [head, trades, compare]
-    failed = [c for c in (*plan.checks, *proposal.pretrade) if not c.ok]
-    checks = Text(f"Checks re-run on the final trades: {len(plan.checks)} rules, "
-                  f"{len(proposal.pretrade)} pre-trade checks, {len(failed)} failed.",
-                  style="bold red" if failed else "dim")
-    parts.append(checks)
-    for check in failed:
-        parts.append(Text(f"  FAILED {check.name}: {check.value:.6g} vs limit {check.limit:.6g} "
-                          f"{check.detail}", style="red"))
-    if plan.diagnosis is not None:
-        parts.append(Text("Why the target is not reached:", style="bold yellow"))
-        parts.extend(Text(f"  {line}", style="yellow") for line in plan.diagnosis.lines())
-    return Group(*parts)
-
-
 def batch_view(results: list[Any]) -> Group:
     table = Table(title=f"Batch: {len(results)} accounts", title_justify="left")
     for column in ("Account", "File", "Status", "Trades", "Turnover", "Target reached"):
         table.add_column(column, justify="right" if column in ("Trades", "Turnover") else "left")
     for result in results:
         reached = {True: "yes", False: "no", None: "-"}[result.target_reached]
-        table.add_row(result.account or "-", Path(result.path).name, result.status,
-                      str(result.trades), fmt(result.turnover, "%"), reached)
-    notes = [Text(f"{Path(r.path).name}: {r.message}", style="yellow")
-             for r in results if r.message]
+        table.add_row(
+            result.account or "-",
+            Path(result.path).name,
+            result.status,
+            str(result.trades),
+            fmt(result.turnover, "%"),
+            reached,
+        )
+    notes = [
+        Text(f"{Path(r.path).name}: {r.message}", style="yellow") for r in results if r.message
+    ]
     return Group(table, *notes)
