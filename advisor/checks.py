@@ -138,6 +138,8 @@ def check_trades(
         )
     )
     out.append(_positions(data, state, quantities, limits))
+    if limits.max_names is not None:
+        out.append(names_check(state.shares, limits.max_names))
     out.append(_equity_kept(data, state, limits.cash_min))
     out.append(_sector_drift(data, state, limits.sector_drift_max))
     if target is not None:
@@ -278,6 +280,12 @@ def _positions(
         detail += (", " if detail else "") + "added to (above the default today): "
         detail += _names(added.index)
     return Check("max_position", over.empty and added.empty, worst, limits.max_position, detail)
+
+
+def names_check(shares: pd.Series, max_names: int) -> Check:
+    """At most `max_names` securities held after trades (a fund is one name; cash is none)."""
+    held = int((shares > SHARE_TOL).sum())
+    return Check("max_names", held <= max_names, float(held), float(max_names), "names held after")
 
 
 def _equity_kept(data: ProblemData, state: After, cash_min: float) -> Check:

@@ -108,6 +108,7 @@ class EffectiveLimits:
     cash_min: float
     min_trade_value: float
     whole_shares: bool = True
+    max_names: int | None = None  # the user's only: no default, so it never forces a trade
     # Securities above a default max_position today: kept as they are, not added to.
     position_held: frozenset[str] = frozenset()
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -162,6 +163,8 @@ def effective_limits(
         held = frozenset(str(t) for t in over.index)
         if held:
             sources["max_position"] = LOOSENED
+    if limits.max_names is not None:
+        sources["max_names"] = USER
     if limits.cash_min is not None:
         values["cash_min"], sources["cash_min"] = float(limits.cash_min), USER
     else:
@@ -181,6 +184,7 @@ def effective_limits(
         cash_min=values["cash_min"],
         min_trade_value=values["min_trade_value"],
         whole_shares=limits.whole_shares,
+        max_names=limits.max_names,
         position_held=held,
         sources=sources,
     )

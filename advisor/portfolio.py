@@ -6,7 +6,7 @@ import math
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 Ticker = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9./\- ]+$")]
 
@@ -104,6 +104,8 @@ class Limits(_Strict):
     cash_min: Share | None = None
     min_trade_value: Annotated[float, Field(ge=0)] | None = None
     whole_shares: bool = True
+    # At most this many holdings after trading (stocks and funds; cash does not count).
+    max_names: Annotated[StrictInt, Field(ge=1)] | None = None
     no_sell: list[Ticker] = []
     no_buy: list[Ticker] = []
     buy_from: list[str] = ["holdings"]

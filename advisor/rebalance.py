@@ -54,7 +54,8 @@ def propose(path: Path, scheme: SizeScheme = SizeScheme.cumulative,
 
 
 def candidates(portfolio: Portfolio, model: MarketModel, held: pd.Index) -> pd.Index:
-    """What may be bought besides holdings: funds, everything listed, or named tickers."""
+    """Holdings, then what may be bought besides: funds, every listed stock with a price and
+    volume, or named tickers (less no_buy)."""
     securities = model.securities
     buyable = securities["listed"].astype(bool) & (securities["price"] > 0)
     extra: list[str] = []
@@ -67,7 +68,9 @@ def candidates(portfolio: Portfolio, model: MarketModel, held: pd.Index) -> pd.I
             resolved = model.tickers.resolve(source)
             if resolved is not None:
                 extra.append(resolved)
-    return held.append(pd.Index(sorted(set(extra) - set(held))))
+    # A name not held that may not be bought stays at zero: leaving it out changes nothing.
+    no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
+    return held.append(pd.Index(sorted(set(extra) - set(held) - no_buy)))
 
 
 def problem_data(scored: Scored) -> ProblemData:

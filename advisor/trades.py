@@ -22,11 +22,13 @@ from advisor import checks
 from advisor.checks import Check
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import RISK_LIMITS, EffectiveLimits
+from advisor.optimize import cardinality
 from advisor.optimize.data import ProblemData
 from advisor.optimize.diagnose import (
     Blocker,
     Diagnosis,
     diagnose,
+    names_diagnosis,
     outward,
     rounding_diagnosis,
 )
@@ -102,7 +104,27 @@ def plan_trades(
     if not first.feasible:
         found = diagnose(data, target, limits, options)
         return _best(data, target, limits, options, found, found.best_target())
-    plan = _round_and_repair(data, target, limits, options, first)
+    names = int(cardinality.held_after(data, first, limits).sum())
+    sub, first, base, within = _within_names(data, target, limits, options, first, Adjust())
+    if within:
+        plan = _plan_from(sub, target, limits, options, first, base)
+    else:
+        found = names_diagnosis(sub, target, limits, options, base, names)
+        plan = _best(sub, target, limits, options, found, found.best_target(), base)
+    return _lift(data, limits, target, plan)
+
+
+def _plan_from(
+    data: ProblemData,
+    target: Target | None,
+    limits: EffectiveLimits,
+    options: SolveOptions | None,
+    first: Solution,
+    base: Adjust,
+) -> TradePlan:
+    """Round and repair the feasible `first`; if whole shares cannot keep every rule, the best
+    proposal with the rules rounding cannot keep named."""
+    plan = _round_and_repair(data, target, limits, options, first, base)
     if plan.ok:
         return plan
     # Feasible in the continuum, not in whole shares: say which rules rounding cannot keep.
@@ -112,7 +134,7 @@ def plan_trades(
         if c.name in _MARGINS and c.name != "target"
     )
     found = rounding_diagnosis(target, blockers)
-    best = _best(data, target, limits, options, found, target)
+    best = _best(data, target, limits, options, found, target, base)
     if target is not None and best.diagnosis is not None:
         # How near the best proposal (perhaps standing still) comes.
         reached = checks.measures(checks.after(data, best.quantities).values, data.exposures)
@@ -126,6 +148,47 @@ def plan_trades(
 _SENSES: Final = {"cash_min": "min", "equity_kept": "min"}
 
 
+def _within_names(
+    data: ProblemData,
+    target: Target | None,
+    limits: EffectiveLimits,
+    options: SolveOptions | None,
+    solution: Solution,
+    adjust: Adjust,
+) -> tuple[ProblemData, Solution, Adjust, bool]:
+    """`solution` brought within max_names: the problem over the names kept and today's
+    holdings, its solution, the adjustment selling out the rest, and whether it keeps the limit
+    (the inputs as they are when the solution already does)."""
+    found = cardinality.restrict(data, target, limits, solution, options, adjust)
+    if found is None:
+        return data, solution, adjust, True
+    held = cardinality.held_after(found.data, found.solution, limits)
+    assert limits.max_names is not None
+    within = found.solution.feasible and int(held.sum()) <= limits.max_names
+    return found.data, found.solution, found.adjust, within
+
+
+def _lift(data: ProblemData, limits: EffectiveLimits, target: Target | None,
+          plan: TradePlan) -> TradePlan:
+    """A plan over some of `data`'s names as a plan over all of them; the names left out hold
+    nothing and trade nothing, so every check is the same."""
+    if plan.quantities.index.equals(data.tickers):
+        return plan
+    quantities = plan.quantities.reindex(data.tickers, fill_value=0.0)
+    return _plan(data, limits, target, quantities, list(plan.checks), plan.status,
+                 plan.diagnosis, plan.solution, plan.repairs)  # fmt: skip
+
+
+def _names_blocker(found: Diagnosis, today: list[Check], limits: EffectiveLimits) -> Diagnosis:
+    """The diagnosis naming max_names too when standing still breaks it."""
+    broken = [c for c in today if c.name == "max_names" and not c.ok]
+    if not broken or "max_names" in {b.name for b in found.blockers}:
+        return found
+    needed = Blocker("max_names", broken[0].limit, broken[0].value, "max",
+                     limits.source("max_names"))  # fmt: skip
+    return dataclasses.replace(found, blockers=(*found.blockers, needed))
+
+
 def _best(
     data: ProblemData,
     target: Target | None,
@@ -133,17 +196,27 @@ def _best(
     options: SolveOptions | None,
     found: Diagnosis,
     aim: Target | None,
+    base: Adjust | None = None,
 ) -> TradePlan:
-    """The best proposal within every limit, aiming at `aim` with the target made soft."""
+    """The best proposal within every limit, aiming at `aim` with the target made soft
+    (and the names `base` excludes kept out)."""
     nothing = pd.Series(0.0, index=data.tickers)
     today = checks.check_trades(data, limits, target, nothing)
     if aim is None:
+        found = _names_blocker(found, today, limits)
         return _plan(data, limits, target, nothing, today, UNREACHABLE, found)
-    soft = Adjust(soft_target=SOFT_TARGET)
+    soft = dataclasses.replace(base or Adjust(), soft_target=SOFT_TARGET)
     widened = solve(data, aim, limits, options, soft)
     if not widened.feasible:
+        found = _names_blocker(found, today, limits)
         return _plan(data, limits, target, nothing, today, UNREACHABLE, found)
-    plan = _round_and_repair(data, aim, limits, options, widened, soft)
+    names = int(cardinality.held_after(data, widened, limits).sum())
+    sub, widened, soft, within = _within_names(data, aim, limits, options, widened, soft)
+    if not within:  # no choice of names tried keeps every limit: say so, and stand still
+        hard = dataclasses.replace(soft, soft_target=0.0)
+        found = names_diagnosis(sub, target, limits, options, hard, names)
+        return _plan(data, limits, target, nothing, today, UNREACHABLE, found)
+    plan = _lift(data, limits, aim, _round_and_repair(sub, aim, limits, options, widened, soft))
     if not plan.ok and not [c for c in today if not c.ok and c.name != "target"]:
         # No whole-share move keeps every limit, and standing still does: stand still.
         return _plan(data, limits, target, nothing, today, UNREACHABLE, found)
@@ -156,7 +229,7 @@ def _best(
         Blocker(c.name, c.limit, outward(c.value, _SENSES.get(c.name, "max")),
                 _SENSES.get(c.name, "max"), limits.source(c.name))
         for c in checks.failures(honest)
-        if c.name in _MARGINS and c.name != "target" and c.name not in named
+        if (c.name in _MARGINS or c.name == "max_names") and c.name not in {*named, "target"}
     )  # fmt: skip
     if extra:
         found = dataclasses.replace(found, blockers=found.blockers + extra)

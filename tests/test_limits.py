@@ -35,8 +35,8 @@ WEIGHTS = pd.Series({"AAA": 0.15, "BBB": 0.10})
 def test_every_numeric_limit_has_a_documented_default() -> None:
     numeric = {
         name for name, field in Limits.model_fields.items()
-        if name not in ("whole_shares", "no_sell", "no_buy", "buy_from")
-    }  # fmt: skip
+        if name not in ("whole_shares", "no_sell", "no_buy", "buy_from", "max_names")
+    }  # fmt: skip  (max_names has no default: without it, no limit on the count)
     assert set(DEFAULTS) == numeric
     assert all(d.meaning and d.loosened for d in DEFAULTS.values())
     assert DEFAULTS["refinancing_max"].value == 0.10
@@ -50,6 +50,12 @@ def test_defaults_apply_where_the_user_is_silent() -> None:
         assert got.source(name) == DEFAULT
     assert got.position_held == frozenset()
     assert got.whole_shares is True
+    assert got.max_names is None
+
+
+def test_max_names_is_the_users_alone() -> None:
+    got = effective_limits(Limits(max_names=25), CALM, WEIGHTS)
+    assert got.max_names == 25 and got.source("max_names") == USER
 
 
 def test_user_limits_are_enforced_as_given_even_when_today_is_beyond_them() -> None:

@@ -7,6 +7,7 @@ already done in `exposures`. Every labelled object is indexed by `tickers`, in t
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from functools import cached_property
@@ -92,6 +93,17 @@ class ProblemData:
 
     def exposure(self, measure: str) -> np.ndarray:
         return np.asarray(self.exposures[measure].to_numpy(dtype=float))
+
+    def subset(self, keep: np.ndarray) -> ProblemData:
+        """The same problem over the tickers `keep` (a boolean mask) marks; every holding must
+        be among them, so value, cash and every share of value stay as they are."""
+        if (self.values.to_numpy(dtype=float)[~keep] > 0).any():
+            raise ValueError("`subset` must keep every holding")
+        rows = self.tickers[keep]
+        changes = {name: getattr(self, name).loc[rows] for name in (*_SERIES, "exposures")}
+        return dataclasses.replace(
+            self, tickers=rows, loadings=self.loadings.loc[rows], **changes
+        )
 
     # -- validation ------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
-from advisor.optimize.problem import Formulation, SolveOptions, build
+from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
 from advisor.optimize.solve import run
 from advisor.portfolio import Target
 
@@ -113,6 +113,22 @@ class Diagnosis:
         return Target.model_construct(**fields)
 
 
+def names_diagnosis(
+    data: ProblemData,
+    target: Target | None,
+    limits: EffectiveLimits,
+    options: SolveOptions | None,
+    restricted: Adjust,
+    needed: int,
+) -> Diagnosis:
+    """max_names is what stops the target: `needed` names (the relaxation's) meet every rule;
+    the closest the target comes with the names kept is found as in `diagnose`."""
+    found = diagnose(data, target, limits, options, restricted)
+    assert limits.max_names is not None
+    blocker = Blocker("max_names", limits.max_names, needed, "max", limits.source("max_names"))
+    return dataclasses.replace(found, blockers=(blocker,), restricted=False)
+
+
 def rounding_diagnosis(
     target: Target | None, blockers: tuple[Blocker, ...], closest: float | None = None
 ) -> Diagnosis:
@@ -131,10 +147,11 @@ def diagnose(
     target: Target | None,
     limits: EffectiveLimits,
     options: SolveOptions | None = None,
+    adjust: Adjust | None = None,
 ) -> Diagnosis:
     """Why the target and the limits cannot all be met, and what would have to move."""
     options = options or SolveOptions()
-    form = build(data, target, limits, options)
+    form = build(data, target, limits, options, adjust)
     closest = _closest(form, target, options) if target is not None else None
     slacks = {limit.name: cp.Variable(nonneg=True, name=limit.name) for limit in form.limits}
     cost = sum((s / max(abs(_limit(form, name)), 0.01) for name, s in slacks.items()), start=0.0)

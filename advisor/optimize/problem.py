@@ -42,6 +42,7 @@ class Adjust:
     margins: constraint name -> how much tighter than the rule to aim (in the rule's units).
     frozen: tickers that must not trade. at_least: ticker -> a signed minimum trade (share of V).
     soft_target: when > 0, the target band is a penalty of this weight, not a constraint.
+    excluded: tickers that must end at zero (sold out, or not bought), for max_names.
     """
 
     reserve: float = 0.0
@@ -49,6 +50,7 @@ class Adjust:
     frozen: frozenset[str] = frozenset()
     at_least: Mapping[str, float] = field(default_factory=dict)
     soft_target: float = 0.0
+    excluded: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -186,4 +188,6 @@ def _bounds(
             lower[i] = min(max(lower[i], least), upper[i])
         else:
             upper[i] = max(min(upper[i], least), lower[i])
+    out = np.asarray(data.tickers.isin(list(adjust.excluded)))
+    upper[out] = lower[out] = -x0[out]
     return con.TradeBounds(lower, upper)

@@ -113,7 +113,7 @@ def proposal_dict(proposal: Proposal) -> dict[str, Any]:
             },
             "limits": {
                 name: {"value": getattr(limits, name), "source": limits.source(name)}
-                for name in DEFAULTS
+                for name in (*DEFAULTS, *(["max_names"] if limits.max_names else []))
             },
             "checks": [
                 {"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit, "detail": c.detail}
