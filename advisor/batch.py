@@ -57,8 +57,11 @@ def portfolio_files(paths: Iterable[Path]) -> list[Path]:
 def run_account(path: str, scheme: str = "cumulative", model: str | None = None) -> AccountResult:
     """Rebalance one account; a known error becomes its status rather than stopping the batch."""
     from advisor.market import SizeScheme
+    from advisor.optimize import compiled
     from advisor.rebalance import blocked, propose, turnover
     from advisor.report.files import proposal_json
+
+    compiled.reuse()  # accounts of a size share one compiled problem in this process
 
     try:
         proposal = propose(Path(path), SizeScheme(scheme), model)
@@ -87,7 +90,9 @@ def run_account(path: str, scheme: str = "cumulative", model: str | None = None)
 
 
 def _warm(paths: list[str], model: str | None) -> None:
-    """Load the models the accounts use, so forked workers inherit them."""
+    """Import the optimizer and load the models the accounts use, so forked workers inherit
+    them rather than each paying for it."""
+    import advisor.rebalance  # noqa: F401  (cvxpy, about 1.5 s to import)
     from advisor.scoring import load_inputs
 
     for path in paths:

@@ -139,13 +139,16 @@ class MarketModel:
         factor_vol += [vols.get("sector", 0.05)] * len(sectors)
         factor_cov = pd.DataFrame(np.diag(np.square(factor_vol)), index=loadings.columns,
                                   columns=loadings.columns)
+        return loadings, factor_cov, self._specific_var.loc[tickers].rename(None)
+
+    @cached_property
+    def _specific_var(self) -> pd.Series:
+        """Every security's specific variance: a stock's own, a fund's sum of w^2 x sigma^2."""
         stock_var = self.stocks["specific_vol"].astype(float) ** 2
-        specific = pd.Series(index=tickers, dtype=float)
-        for ticker in tickers:
-            weights = self.fund_weights.get(ticker)
-            specific[ticker] = (float((weights**2 * stock_var[weights.index]).sum())
-                                if weights is not None else float(stock_var[ticker]))
-        return loadings, factor_cov, specific
+        out = stock_var.reindex(self.securities.index)
+        for fund, weights in self.fund_weights.items():
+            out[fund] = float((weights**2 * stock_var[weights.index]).sum())
+        return out
 
     def half_spread(self, tickers: pd.Index) -> pd.Series:
         """Half the bid-ask spread, as a share of trade value, by size band (funds: their own)."""

@@ -18,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from advisor import yaml_nodes
 from advisor.errors import InputError, Location
 from advisor.portfolio import Portfolio
 from advisor.tickers import TickerIndex
@@ -149,7 +150,7 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     yaml = YAML(typ="rt")
     try:
         # Compose only: nodes carry tags and lines, and nothing is constructed from them yet.
-        root = yaml.compose(text)
+        root = yaml_nodes.compose(yaml, text)
     except YAMLError as exc:
         raise _yaml_error(path, text, exc) from exc
     if root is None or (isinstance(root, ScalarNode) and root.tag == _CORE + "null"):

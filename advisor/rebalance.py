@@ -87,11 +87,9 @@ def problem_data(scored: Scored) -> ProblemData:
     in_buy_from = "holdings" in portfolio.limits.buy_from
     no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
     no_sell = {model.tickers.resolve(t) for t in portfolio.limits.no_sell}
-    held_set = set(held.index)
-    can_buy = pd.Series(
-        [(t not in no_buy) and bool(securities.at[t, "listed"])
-         and (t not in held_set or in_buy_from or t in tickers[len(held):])
-         for t in tickers], index=tickers)
+    more = in_buy_from | ~tickers.isin(held.index)  # holdings are bought only with 'holdings'
+    can_buy = pd.Series(~tickers.isin(list(no_buy)) & securities["listed"].to_numpy(dtype=bool)
+                        & more, index=tickers)  # fmt: skip
     adv = securities["adv"].astype(float)
     return ProblemData(
         tickers=tickers,

@@ -100,18 +100,39 @@ def plan_trades(
     today = checks.check_trades(data, limits, target, nothing)
     if not checks.failures(today):
         return _plan(data, limits, target, nothing, today, NOTHING_TO_DO)
-    first = solve(data, target, limits, options)
+    room = _rounding_room(data, target, limits)
+    first = solve(data, target, limits, options, room)
+    if not first.feasible and room.margins:
+        room = Adjust()
+        first = solve(data, target, limits, options)
     if not first.feasible:
         found = diagnose(data, target, limits, options)
         return _best(data, target, limits, options, found, found.best_target())
     names = int(cardinality.held_after(data, first, limits).sum())
-    sub, first, base, within = _within_names(data, target, limits, options, first, Adjust())
+    sub, first, base, within = _within_names(data, target, limits, options, first, room)
     if within:
         plan = _plan_from(sub, target, limits, options, first, base)
     else:
         found = names_diagnosis(sub, target, limits, options, base, names)
         plan = _best(sub, target, limits, options, found, found.best_target(), base)
     return _lift(data, limits, target, plan)
+
+
+def _rounding_room(data: ProblemData, target: Target | None, limits: EffectiveLimits) -> Adjust:
+    """Aim a quarter of the band inside the target band, and inside the position cap by half a
+    share of the dearest security that may trade (at most a tenth of the cap), so that rounding
+    and dropping trades below min_trade_value seldom break them and need no second solve."""
+    tradable = data.can_buy.to_numpy(dtype=bool) | (data.values.to_numpy(dtype=float) > 0)
+    if not limits.whole_shares or not tradable.any():
+        return Adjust()
+    share = 0.5 * float(data.prices[tradable].max()) / data.total_value
+    margins = {"max_position": min(share, 0.1 * limits.max_position)}
+    if target is not None:
+        margins["target"] = ROOM * target.band
+    return Adjust(margins=margins)
+
+
+ROOM: Final = 0.25  # share of the target band aimed inside by the first solve
 
 
 def _plan_from(
@@ -420,15 +441,17 @@ def reasons(
     exposures relative to the portfolio's (before trades for what was broken today, after
     trades for limits the trades keep at bay)."""
     quantities = quantities.reindex(data.tickers, fill_value=0.0)
-    before = checks.measures(data.values, data.exposures).fillna(0.0)
+    before = checks.measures(data.values, data.exposures).fillna(0.0).to_dict()
     state = checks.after(data, quantities)
-    now = checks.measures(state.values, data.exposures).fillna(0.0)
-    weight = data.values / data.total_value
+    now = checks.measures(state.values, data.exposures).fillna(0.0).to_dict()
+    weight = (data.values / data.total_value).to_dict()
     cash_short = data.cash < limits.cash_min * data.total_value
-    out = pd.Series("", index=data.tickers, dtype=object)
-    for ticker in quantities.index[quantities != 0]:
-        side = 1.0 if quantities[ticker] > 0 else -1.0
-        expo = data.exposures.loc[ticker]
+    traded = quantities[quantities != 0]
+    rows = data.exposures.loc[traded.index].to_dict("index")  # plain dicts: read per trade
+    out: dict[object, str] = {}
+    for ticker, amount in traded.items():
+        side = 1.0 if amount > 0 else -1.0
+        expo = rows[ticker]
         found: list[str] = []
         if side < 0 and weight[ticker] > limits.max_position + checks.RATIO_TOL:
             found.append(f"max_position: trim below {limits.max_position:g}")
@@ -456,4 +479,4 @@ def reasons(
                 "fund the other trades" if side < 0 else "invest cash from the other trades"
             )
         out[ticker] = "; ".join(dict.fromkeys(found[:2]))
-    return out
+    return pd.Series(out, index=data.tickers, dtype=object).fillna("")

@@ -251,7 +251,7 @@ class FakeProblem:
     def is_qp(self) -> bool:
         return True
 
-    def solve(self, solver: str) -> None:
+    def solve(self, solver: str, **options: object) -> None:
         outcome = self.script[solver]
         if isinstance(outcome, Exception):
             raise outcome

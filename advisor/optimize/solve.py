@@ -22,6 +22,7 @@ import pandas as pd
 
 from advisor.errors import SolverError
 from advisor.limits import EffectiveLimits
+from advisor.optimize import compiled
 from advisor.optimize.data import ProblemData
 from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
 from advisor.portfolio import Target
@@ -61,7 +62,10 @@ def solve(
     """Lowest cost and risk change that meets the target band and every limit."""
     options = options or SolveOptions()
     form = build(data, target, limits, options, adjust)
-    status, solver, x = run(form.problem(), form.x, options.solvers)
+    if compiled.fits(form):  # the same problem, compiled once per size and re-solved
+        status, solver, x = compiled.solve(form, options)
+    else:
+        status, solver, x = run(form.problem(), form.x, options.solvers)
     return solution(form, status, solver, x)
 
 
@@ -85,10 +89,11 @@ def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) 
 
 
 def run(
-    problem: cp.Problem, x: cp.Variable, solvers: tuple[str, ...]
+    problem: cp.Problem, x: cp.Variable, solvers: tuple[str, ...], canon_backend: str | None = None
 ) -> tuple[str, str, np.ndarray | None]:
     """Solve with each solver in turn until one is sure: (status, solver, x or None)."""
     fallback: tuple[str, str, np.ndarray | None] | None = None
+    backend = {"canon_backend": canon_backend} if canon_backend else {}
     failures: list[str] = []
     cause: Exception | None = None
     for name in solvers:
@@ -101,7 +106,8 @@ def run(
             ):
                 # The status says it, and is handled below; cvxpy's warning would only print.
                 warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
-                problem.solve(solver=name)
+                # No warm start: a compiled problem re-solved must give what a fresh one gives.
+                problem.solve(solver=name, warm_start=False, **backend)
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             failures.append(f"{name}: {exc}")
             cause = exc
