@@ -26,7 +26,9 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 # Anything that may read differently in YAML 1.1 and 1.2 beyond plain scalars, or that the
 # converter must see exactly as ruamel composes it.
-_RUAMEL_ONLY = re.compile(r"[!&*%\t]|<<|^---|^\.\.\.", re.MULTILINE)
+# An anchor, alias or tag starts a token (after a space, a line start or a flow indicator), so
+# 'S&P 500' or 'AT&T' stay on the fast path.
+_RUAMEL_ONLY = re.compile(r"(?:^|[\s\[\]{},])[&*!]|^%|<<|\t|^---|^\.\.\.", re.MULTILINE)
 
 
 def compose(yaml: YAML, text: str) -> Node | None:
@@ -38,6 +40,13 @@ def compose(yaml: YAML, text: str) -> Node | None:
     except pyyaml.YAMLError:
         return yaml.compose(text)  # ruamel raises the error the user sees
     return None if root is None else _translate(yaml, root)
+
+
+def load(text: str) -> Any:
+    """Plain Python data from a YAML text, as ruamel's safe loader reads it, composed fast."""
+    yaml = YAML(typ="safe", pure=True)
+    node = compose(yaml, text)
+    return None if node is None else yaml.constructor.construct_document(node)
 
 
 def _translate(yaml: YAML, node: Any) -> Node:

@@ -14,16 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 ADVISOR = [sys.executable, "-m", "advisor"]
 
 
-def time_command(command: list[str], runs: int, ok_codes: tuple[int, ...] = (0,)) -> float:
-    """Median wall time of a whole process over `runs` runs, in seconds."""
-    times = []
+def time_commands(
+    commands: dict[str, list[str]], runs: int, ok_codes: tuple[int, ...] = (0,)
+) -> dict[str, float]:
+    """Median wall time of each whole process over `runs` rounds, in seconds. The commands take
+    turns within each round, so a slow spell of a shared machine falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
-        if done.returncode not in ok_codes:
-            raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr[-500:]}")
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, command in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True)
+            if done.returncode not in ok_codes:
+                raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr[-500:]}")
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def holdings_portfolio(path: Path, count: int, extra: str = "") -> Path:

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 TRICKY = ["ON", "on", "yes", "No", "off", "y", "0777", "0o17", "0x1F", "1_000", "1:30",
           "2024-01-02", "2024-13-45", "3.5", "1e3", "-0", "+5", ".inf", "-.Inf", ".nan", "NaN",
           "null", "~", "Null", "True", "false", "BRK.B", "12:30:00", "0b101", "1,000", "5%",
-          "'ON'", '"yes"', "'0777'", '"1:30"']  # fmt: skip
+          "S&P", "AT&T", "5*3", "a!b", "'ON'", '"yes"', "'0777'", '"1:30"']  # fmt: skip
 
 
 def tree(node: object) -> object:
