@@ -14,26 +14,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-pyyaml: Any
-try:  # PyYAML built with libyaml; without it every file goes through ruamel
-    import yaml as pyyaml
-    from yaml import CSafeLoader as _CLoader
-except ImportError:  # pragma: no cover - depends on the installation
-    pyyaml = None
+# PyYAML's C loader, where PyYAML was built with libyaml; without it every file goes to ruamel.
+_CLoader: Any = getattr(pyyaml, "CSafeLoader", None)
 
 # Anything that may read differently in YAML 1.1 and 1.2 beyond plain scalars, or that the
-# converter must see exactly as ruamel composes it.
-# An anchor, alias or tag starts a token (after a space, a line start or a flow indicator), so
-# 'S&P 500' or 'AT&T' stay on the fast path.
+# converter must see exactly as ruamel composes it. An anchor, alias or tag starts a token (after
+# a space, a line start or a flow indicator), so 'S&P 500' or 'AT&T' stay on the fast path.
 _RUAMEL_ONLY = re.compile(r"(?:^|[\s\[\]{},])[&*!]|^%|<<|\t|^---|^\.\.\.", re.MULTILINE)
 
 
 def compose(yaml: YAML, text: str) -> Node | None:
     """The document's root node, as `yaml.compose(text)` gives it (None when empty)."""
-    if pyyaml is None or _RUAMEL_ONLY.search(text):
+    if _CLoader is None or _RUAMEL_ONLY.search(text):
         return yaml.compose(text)
     try:
         root = pyyaml.compose(text, Loader=_CLoader)
