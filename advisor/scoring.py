@@ -35,10 +35,13 @@ def load_inputs(
 def positions(loaded: LoadedPortfolio, model: MarketModel) -> pd.DataFrame:
     """Shares, price (the file's override, else the model's) and value of each holding."""
     tickers = resolve_tickers(loaded, model.tickers, model.name)
+    columns = ["name", "type", "price", "price_source"]
+    holdings = loaded.portfolio.holdings
+    order = [tickers[i] for i in range(len(holdings))]
+    found = model.securities.loc[order, columns].to_dict("records")  # one lookup, not 50
     rows = []
-    for i, holding in enumerate(loaded.portfolio.holdings):
-        ticker = tickers[i]
-        security = model.securities.loc[ticker]
+    for i, holding in enumerate(holdings):
+        ticker, security = order[i], found[i]
         if holding.price is not None:
             price, source = holding.price, "portfolio file"
         else:

@@ -6,12 +6,12 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 
-_SEPARATORS = re.compile(r"[./\- ]")
+_SEPARATORS = str.maketrans("", "", "./- ")
 
 
 def ticker_key(ticker: str) -> str:
     """The spelling-free key of a ticker: upper case, share-class separators removed."""
-    return _SEPARATORS.sub("", ticker.strip().upper())
+    return ticker.strip().upper().translate(_SEPARATORS)
 
 
 def display_ticker(ticker: str) -> str:
