@@ -254,7 +254,10 @@ class _Converter:
     def _scalar(self, node: ScalarNode, field: str) -> Any:
         kind = str(node.tag).removeprefix(_CORE)
         if kind in ("str", "value"):
-            return str(node.value)  # the raw text; the constructor would wrap !!str in an object
+            # The raw text (the constructor would wrap !!str in an object), less the marks
+            # ruamel's round-trip composer leaves where a folded (>) scalar was folded.
+            text = str(node.value)
+            return text.replace("\a", "") if node.style == ">" else text
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, YAMLError) as exc:  # e.g. 2020-13-01 looks like a date but is not one

@@ -109,7 +109,14 @@ def plan_trades(
         found = diagnose(data, target, limits, options)
         return _best(data, target, limits, options, found, found.best_target())
     names = int(cardinality.held_after(data, first, limits).sum())
-    sub, first, base, within = _within_names(data, target, limits, options, first, room)
+    sub, restricted, base, within = _within_names(data, target, limits, options, first, room)
+    if not within and room.margins:  # perhaps the rounding room is what max_names cannot give
+        plain = solve(data, target, limits, options)
+        if plain.feasible:
+            sub, restricted, base, within = _within_names(
+                data, target, limits, options, plain, Adjust()
+            )
+    first = restricted
     if within:
         plan = _plan_from(sub, target, limits, options, first, base)
     else:

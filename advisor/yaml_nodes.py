@@ -21,10 +21,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 # PyYAML's C loader, where PyYAML was built with libyaml; without it every file goes to ruamel.
 _CLoader: Any = getattr(pyyaml, "CSafeLoader", None)
 
-# Anything that may read differently in YAML 1.1 and 1.2 beyond plain scalars, or that the
-# converter must see exactly as ruamel composes it. An anchor, alias or tag starts a token (after
-# a space, a line start or a flow indicator), so 'S&P 500' or 'AT&T' stay on the fast path.
-_RUAMEL_ONLY = re.compile(r"(?:^|[\s\[\]{},])[&*!]|^%|<<|\t|^---|^\.\.\.", re.MULTILINE)
+# Anything that may read differently in libyaml and ruamel beyond plain scalars' types, or that
+# the converter must see exactly as ruamel composes it: anchors, aliases and tags (a token that
+# starts after a character that is not a letter or digit, so 'S&P 500' and 'AT&T' stay fast),
+# directives, merge keys, tabs, document markers, a quoted key with no space before its value
+# (libyaml takes ["a":1], ruamel does not) and line separators (libyaml counts them as lines).
+_RUAMEL_ONLY = re.compile(
+    r"(?<![A-Za-z0-9])[&*!]|^%|<<|\t|^---|^\.\.\.|[\"']:\S|[\u2028\u2029]", re.MULTILINE
+)
 
 
 def compose(yaml: YAML, text: str) -> Node | None:

@@ -136,3 +136,29 @@ def test_max_names_must_be_a_whole_number_of_at_least_one(tmp_path: Path) -> Non
         assert result.exit_code == 2
         assert f"bad.yaml:3: limits.max_names {shown}" in result.stderr, result.stderr
         assert words in result.stderr
+
+
+def test_a_holding_too_small_to_sell_counts_as_held() -> None:
+    # T0012 is worth $452, below min_trade_value $500: it cannot be sold, so it takes a place.
+    data = universe(30, 1071, held=15, total=1e5)
+    target = Target(small_cap_share=0.432, band=0.02)
+    limits = limits_for(data, max_names=12, max_position=0.1, min_trade_value=500.0)
+    assert 0 < data.values["T0012"] < 500
+    plan = plan_trades(data, target, limits)
+    assert plan.ok, plan.failures()
+    assert int(((data.shares + plan.quantities) > 1e-9).sum()) <= 12
+    assert plan.quantities["T0012"] >= 0  # never sold: a sale would be below the minimum
+
+
+def test_a_small_holding_of_a_large_account_is_sold_to_keep_max_names() -> None:
+    # $1e9 account, one holding worth about $500: 1e-6 of the value, and a real position.
+    data = universe(12, 0, held=6, total=1e9)
+    shares = data.shares.copy()
+    small = data.tickers[6]
+    shares[small] = max(1.0, float(np.floor(500 / data.prices[small])))
+    value = float(shares[small] * data.prices[small])
+    data = data.__class__(**{**data.__dict__, "shares": shares, "values": shares * data.prices,
+                             "cash": data.cash - value})  # fmt: skip
+    plan = plan_trades(data, None, limits_for(data, max_names=6))
+    assert plan.ok, plan.failures()
+    assert plan.quantities[small] == -shares[small]

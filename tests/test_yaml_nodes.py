@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from advisor import yaml_nodes
+from advisor.errors import InputError
 from advisor.portfolio_file import load_portfolio
 from tests.conftest import ROOT
 
@@ -70,3 +72,36 @@ def test_on_is_a_ticker_not_a_boolean(tmp_path: Path) -> None:
     path.write_text("holdings:\n  - {ticker: ON, shares: 5}\n  - ticker: yes\n    shares: 1\n")
     holdings = load_portfolio(path).portfolio.holdings
     assert [h.ticker for h in holdings] == ["ON", "yes"]
+
+
+# Files the fast path must hand to ruamel, or read exactly as ruamel does.
+EDGE_CASES = [
+    'cash: 0\nholdings:\n  - {"ticker": IWM, "shares":!foo 1000}\n',  # a tag right after ':'
+    'cash: 0\nholdings:\n  - {"ticker": IWM, "shares":!!int "1000"}\n',
+    '{"cash":!!str 5, holdings: [{ticker: IWM, shares: 10}]}\n',
+    '{"account":!!python/name:os.system x, cash: 0, holdings: [{ticker: IWM, shares: 10}]}\n',
+    '{"a":&x 1, "cash": 0}\n',  # an anchor right after ':'
+    'account: "a\u2028b"\ncash: 0\nholdings:\n  - {ticker: IWM, shares: -5}\n',  # lines after it
+    "account: >\n  Small\n  cap\ncash: 0\nholdings:\n  - {ticker: IWM, shares: 5}\n",
+    'cash: 0\nholdings: [{ticker: IWM, shares: 5}, "ticker":SPY]\n',  # ruamel refuses it
+    "account: x\ncash:\nholdings:\n  - {ticker: IWM, shares: 5}\n",
+]
+
+
+def outcome(path: Path) -> str:
+    try:
+        found = load_portfolio(path).portfolio
+    except InputError as exc:
+        return "error: " + str(exc)
+    return repr(found)
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_edge_cases_read_the_same_as_ruamel_alone(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "edge.yaml"
+    path.write_text(text, encoding="utf-8")
+    fast = outcome(path)
+    monkeypatch.setattr(yaml_nodes, "_CLoader", None)  # every file through ruamel
+    assert fast == outcome(path)

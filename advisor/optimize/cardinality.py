@@ -31,7 +31,9 @@ from advisor.optimize.problem import Adjust, SolveOptions
 from advisor.optimize.solve import Solution, solve
 from advisor.portfolio import Target
 
-HELD = 1e-6  # a post-trade value above this share of V is a holding, below it solver noise
+HELD = 1e-6  # of a share: less is solver noise (when whole_shares is off)
+NOISE = 1e-9  # of V: a trade below it is solver noise
+MAX_STEPS = 40  # solves before the search stops shrinking (halving needs about log2(n))
 SWAPS = 3  # rounds of local search after the halving
 SWAP_OUT = 2  # names tried out per round, the least held by the relaxation first
 SWAP_IN = 2  # names tried in per round, the most held by the relaxation first
@@ -50,14 +52,20 @@ class Restricted:
 
 
 def held_after(data: ProblemData, solution: Solution, limits: EffectiveLimits) -> np.ndarray:
-    """Which of `data`'s names a solution (over them or some of them) holds after trading:
-    today's holdings not sold out, and new names bought for at least min_trade_value
-    (smaller buys are dropped as dust)."""
-    after = solution.values.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
+    """Which of `data`'s names a solution (over them or some of them) holds once its trades are
+    rounded as trades.round_trades rounds them: a holding stays unless the sale leaves less than
+    half a share (a part share when whole_shares is off) and is at least min_trade_value; a new
+    name is held when the buy is at least min_trade_value and half a share."""
     trades = solution.trades.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
-    bought = trades >= limits.min_trade_value
-    kept = data.values.to_numpy(dtype=float) > 0
-    return np.asarray((after > HELD * data.total_value) & (kept | bought))
+    prices = data.prices.to_numpy(dtype=float)
+    today = data.shares.to_numpy(dtype=float)
+    left = today + trades / prices
+    size = np.abs(trades)
+    big_enough = (size >= limits.min_trade_value) & (size > NOISE * data.total_value)
+    whole = 0.5 if limits.whole_shares else HELD
+    kept = (today > 0) & ((left >= whole) | ~big_enough)
+    bought = (today <= 0) & big_enough & (trades / prices >= whole)
+    return np.asarray(kept | bought)
 
 
 def unsellable(data: ProblemData, limits: EffectiveLimits, options: SolveOptions) -> np.ndarray:
@@ -117,17 +125,23 @@ def _search(
     kept, last, count = held | must, relaxed, int(held.sum())
     best: Restricted | None = None
     solves = 0
-    while count > k:
+    for _ in range(MAX_STEPS):
+        if count <= k:
+            break
         size = max(k, (count + k) // 2) if halving else k
         trial = _top(_values(data, last), kept & (held_after(data, last, limits) | must), must,
                      size)  # fmt: skip
         attempt = _solve_kept(data, target, limits, options, adjust, trial)
         solves += 1
         if attempt.solution.feasible:
-            best, kept, last = attempt, trial, attempt.solution
+            before, best, kept, last = count, attempt, trial, attempt.solution
             count = int(held_after(attempt.data, last, limits).sum())
             if must.sum() > k:
                 break  # more holdings than k cannot be sold out
+            if count >= before:  # no progress: go straight to k, or stop there
+                if size == k:
+                    break
+                halving = False
         elif size > k:
             halving = False  # a step too far: from the last answer, keep k at once
         else:
