@@ -58,10 +58,13 @@ class After:
 
 def measures(values: pd.Series, exposures: pd.DataFrame) -> pd.Series:
     """Every exposure column as a ratio to equity value (NaN when nothing is held)."""
-    equity = float(values.sum())
+    if not values.index.equals(exposures.index):  # align by ticker, as pandas would
+        values = values.reindex(exposures.index, fill_value=0.0)
+    weights = values.to_numpy(dtype=float)
+    equity = float(weights.sum())
     if equity <= 0:
         return pd.Series(np.nan, index=exposures.columns)
-    return exposures.mul(values, axis=0).sum() / equity
+    return pd.Series(weights @ exposures.to_numpy(dtype=float) / equity, index=exposures.columns)
 
 
 def today(data: ProblemData) -> dict[str, float]:
