@@ -108,7 +108,6 @@ def plan_trades(
     if not first.feasible:
         found = diagnose(data, target, limits, options)
         return _best(data, target, limits, options, found, found.best_target())
-    names = int(cardinality.held_after(data, first, limits).sum())
     sub, restricted, base, within = _within_names(data, target, limits, options, first, room)
     if not within and room.margins:  # perhaps the rounding room is what max_names cannot give
         plain = solve(data, target, limits, options)
@@ -116,10 +115,10 @@ def plan_trades(
             sub, restricted, base, within = _within_names(
                 data, target, limits, options, plain, Adjust()
             )
-    first = restricted
     if within:
-        plan = _plan_from(sub, target, limits, options, first, base)
+        plan = _plan_from(sub, target, limits, options, restricted, base)
     else:
+        names = int(cardinality.held_after(data, first, limits).sum())
         found = names_diagnosis(sub, target, limits, options, base, names)
         plan = _best(sub, target, limits, options, found, found.best_target(), base)
     return _lift(data, limits, target, plan)
@@ -190,9 +189,7 @@ def _within_names(
     found = cardinality.restrict(data, target, limits, solution, options, adjust)
     if found is None:
         return data, solution, adjust, True
-    held = cardinality.held_after(found.data, found.solution, limits)
-    assert limits.max_names is not None
-    within = found.solution.feasible and int(held.sum()) <= limits.max_names
+    within = cardinality.keeps_limit(found.data, found.solution, limits)
     return found.data, found.solution, found.adjust, within
 
 

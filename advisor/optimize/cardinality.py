@@ -199,13 +199,17 @@ def _solve_kept(
     return Restricted(sub, solve(sub, target, limits, options, fixed), fixed, 1)
 
 
+def keeps_limit(data: ProblemData, solution: Solution, limits: EffectiveLimits) -> bool:
+    """A feasible solution holding at most max_names names (any, when there is no limit)."""
+    if not solution.feasible or limits.max_names is None:
+        return solution.feasible
+    return int(held_after(data, solution, limits).sum()) <= limits.max_names
+
+
 def _better(found: Restricted, best: Restricted, limits: EffectiveLimits) -> bool:
     """Within max_names beats not; between two within it, the lower objective."""
-
-    def within(r: Restricted) -> bool:
-        held = held_after(r.data, r.solution, limits)
-        return r.solution.feasible and held.sum() <= (limits.max_names or 0)
-
-    if not within(found):
+    if not keeps_limit(found.data, found.solution, limits):
         return False
-    return not within(best) or found.solution.objective < best.solution.objective - 1e-12
+    if not keeps_limit(best.data, best.solution, limits):
+        return True
+    return found.solution.objective < best.solution.objective - 1e-12

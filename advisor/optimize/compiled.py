@@ -21,6 +21,7 @@ from typing import Any, Final
 import cvxpy as cp
 import numpy as np
 
+from advisor.limits import RISK_LIMITS
 from advisor.optimize import constraints as con
 from advisor.optimize import terms as trm
 from advisor.optimize.problem import Formulation, SolveOptions
@@ -114,7 +115,7 @@ def _compile(n: int, k: int, s: int, with_target: bool, weights: SolveOptions) -
         x <= param("cap", (n,)),
         *con.CashFloor(param("cash_after"), param("cash_floor"), 0.0)(x, dx),
     ]
-    for name in ("refinancing", "floating_debt", "weak_coverage", "unprofitable", "economic"):
+    for name in RISK_LIMITS:
         rules += con.RatioMax(name, param(f"{name}_exposure", (n,)), param(f"{name}_limit"))(x, dx)
     if s:
         table, today = param("sectors", (n, s)), param("today", (s,))
@@ -160,11 +161,11 @@ def _bind(compiled: Compiled, form: Formulation, n: int) -> None:
     assert isinstance(floor, con.CashFloor)
     p["cash_after"].value = floor.cash - floor.reserve
     p["cash_floor"].value = floor.limit * (1 - floor.reserve)
-    ratios = [limit for limit in form.limits if isinstance(limit, con.RatioMax)]
-    for short, ratio in zip(("refinancing", "floating_debt", "weak_coverage", "unprofitable",
-                             "economic"), ratios, strict=True):  # fmt: skip
-        p[f"{short}_exposure"].value = vector(ratio.exposure)
-        p[f"{short}_limit"].value = ratio.limit
+    for name in RISK_LIMITS:
+        ratio = by_name[name]
+        assert isinstance(ratio, con.RatioMax)
+        p[f"{name}_exposure"].value = vector(ratio.exposure)
+        p[f"{name}_limit"].value = ratio.limit
     sectors = by_name.get("sector_drift_max")
     if isinstance(sectors, con.SectorDrift):
         table = np.zeros((n, sectors.sectors.shape[1]))
