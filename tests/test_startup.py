@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from advisor.cli import app
+from advisor.errors import InputError, Location
 from tests.conftest import ROOT
 
 PROBE = """
@@ -42,3 +49,37 @@ def test_cvxpy_loads_without_scipy_stats_until_it_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", LEAN], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.split() == ["True", "0.693147", "0.5"]
+
+
+def test_entry_point_keeps_exit_codes_and_output(tmp_path: Path) -> None:
+    """`python -m advisor` runs through main(), which freezes the collector before exit."""
+    scored = subprocess.run([sys.executable, "-m", "advisor", "score", "portfolios/balanced.yaml",
+                             "--json"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["positions"]
+    missing = subprocess.run([sys.executable, "-m", "advisor", "score", str(tmp_path / "no.yaml")],
+                             cwd=ROOT, capture_output=True, text=True, check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_short_commands_pause_the_collector_and_restore_it(
+    monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    import advisor.scoring
+
+    seen: list[bool] = []
+    real = advisor.scoring.score
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        if fails:
+            raise InputError(Location("portfolio.yaml", 1, "cash"), "is bad", fix="fix it")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(advisor.scoring, "score", watched)
+    result = CliRunner().invoke(app, ["score", str(ROOT / "portfolios/balanced.yaml"), "--json"])
+    assert result.exit_code == (2 if fails else 0)
+    assert seen == [False]
+    assert gc.isenabled()
