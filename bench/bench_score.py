@@ -2,9 +2,8 @@
 
 Run: .venv/bin/python bench/bench_score.py [runs]
 Prints medians of whole-process wall times and their ratio, measured in the same run, the
-commands taking turns. The floor is the issue's: a bare import that exits normally. advisor's
-entry point freezes the collector before exit (advisor.cli.main), which spares it the teardown
-collections the bare import pays for, so a second, stricter floor exits the same way.
+commands taking turns: against the bare import, and against the same import exiting as advisor
+does (common.FROZEN_EXIT).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ADVISOR, holdings_portfolio, time_commands
+from common import ADVISOR, FROZEN_EXIT, holdings_portfolio, time_commands
 
 STACK = "import pandas, numpy, pydantic, typer"
 
@@ -25,7 +24,7 @@ def main() -> None:
         portfolio = holdings_portfolio(Path(folder) / "fifty.yaml", 50)
         got = time_commands({
             "floor": [sys.executable, "-c", STACK],
-            "frozen": [sys.executable, "-c", f"{STACK}; import gc; gc.freeze()"],
+            "frozen": [sys.executable, "-c", STACK + FROZEN_EXIT],
             "tables": [*ADVISOR, "score", str(portfolio)],
             "--json": [*ADVISOR, "score", str(portfolio), "--json"],
         }, runs)  # fmt: skip
