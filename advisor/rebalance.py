@@ -78,7 +78,7 @@ def problem_data(scored: Scored) -> ProblemData:
     held = scored.positions.groupby(level=0, sort=False)[["shares", "value"]].sum()
     prices = scored.positions.groupby(level=0, sort=False)["price"].first()
     tickers = candidates(portfolio, model, held.index)
-    securities = model.securities.loc[tickers]
+    securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()
     all_prices[prices.index] = prices
     table = model.exposures(scored.scheme).loc[tickers]

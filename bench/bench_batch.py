@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rebalance import TARGET
-from common import ADVISOR, ROOT, holdings_portfolio
+from common import ADVISOR, ROOT, compile_advisor, holdings_portfolio
 
 
 def main() -> None:
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=20)
     args = parser.parse_args()
+    compile_advisor()
     with tempfile.TemporaryDirectory() as folder:
         inputs = Path(folder) / "accounts"
         inputs.mkdir()

@@ -19,15 +19,18 @@ ADVISOR = [sys.executable, "-m", "advisor"]
 FROZEN_EXIT = "; import gc; gc.freeze()"
 
 
+def compile_advisor() -> None:
+    """Compile advisor's bytecode, as an installed package's is: a checkout run with
+    PYTHONDONTWRITEBYTECODE set would otherwise compile its modules at every start."""
+    compileall.compile_dir(ROOT / "advisor", quiet=1)
+
+
 def time_commands(
     commands: dict[str, list[str]], runs: int, ok_codes: tuple[int, ...] = (0,)
 ) -> dict[str, float]:
     """Median wall time of each whole process over `runs` rounds, in seconds. The commands take
-    turns within each round, so a slow spell of a shared machine falls on all of them alike.
-
-    advisor's bytecode is compiled first, as an installed package's is: a checkout run with
-    PYTHONDONTWRITEBYTECODE set would otherwise compile its modules on every start."""
-    compileall.compile_dir(ROOT / "advisor", quiet=1)
+    turns within each round, so a slow spell of a shared machine falls on all of them alike."""
+    compile_advisor()
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
