@@ -51,14 +51,23 @@ def test_cvxpy_loads_without_scipy_stats_until_it_is_used() -> None:
     assert done.stdout.split() == ["True", "0.693147", "0.5"]
 
 
-def test_entry_point_keeps_exit_codes_and_output(tmp_path: Path) -> None:
-    """`python -m advisor` runs through main(), which freezes the collector before exit."""
-    scored = subprocess.run([sys.executable, "-m", "advisor", "score", "portfolios/balanced.yaml",
-                             "--json"], cwd=ROOT, capture_output=True, text=True, check=False)
+@pytest.mark.parametrize("launcher", ["python -m advisor", "console script"])
+def test_entry_point_keeps_exit_codes_and_output(tmp_path: Path, launcher: str) -> None:
+    """Both launchers run main(), which freezes the collector before exit."""
+    command = [sys.executable, "-m", "advisor"]
+    if launcher == "console script":
+        script = Path(sys.executable).parent / "advisor"
+        if not script.is_file():
+            pytest.skip(f"no {script}: the package is not installed in this interpreter")
+        command = [str(script)]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command, *args], cwd=ROOT, capture_output=True, text=True)
+
+    scored = run("score", "portfolios/balanced.yaml", "--json")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["positions"]
-    missing = subprocess.run([sys.executable, "-m", "advisor", "score", str(tmp_path / "no.yaml")],
-                             cwd=ROOT, capture_output=True, text=True, check=False)
+    missing = run("score", str(tmp_path / "no.yaml"))
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
 
