@@ -81,7 +81,8 @@ def weights(data: ProblemData) -> pd.Series:
 
 
 def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
-    """Estimated $ cost of each trade: half-spread, market impact and commission."""
+    """Estimated $ cost of each trade: half-spread, market impact and commission. Indexed by
+    data.tickers: a ticker `quantities` lacks costs 0; a label not in data.tickers is ignored."""
     return pd.Series(_costs(data, _on_tickers(data, quantities)), index=data.tickers)
 
 
@@ -109,7 +110,11 @@ def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
     """`quantities` as an array in the order of data.tickers, 0 for a ticker it lacks."""
     if not quantities.index.equals(data.tickers):
         quantities = quantities.reindex(data.tickers, fill_value=0.0)
-    return quantities.to_numpy(dtype=float)
+    traded = quantities.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(traded)
+    if bad.any():  # a caller's bug, which the sums would carry into cash
+        raise ValueError(f"trade quantities must be finite: {quantities[bad].to_dict()}")
+    return traded
 
 
 def _costs(data: ProblemData, traded: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ def _run(action: Callable[[], T], *, short: bool = False) -> T:
     allocates lives until exit (modules, the model), so the cycle collector is paused for it:
     the collections it would run find little to free, and cost about 0.1 s while pandas imports.
     """
+    collecting = gc.isenabled()
     if short:
         gc.disable()
     try:
@@ -55,7 +56,7 @@ def _run(action: Callable[[], T], *, short: bool = False) -> T:
         )
         raise typer.Exit(1) from None
     finally:
-        if short:
+        if short and collecting:
             gc.enable()
 
 
@@ -434,7 +435,8 @@ def model_check(
 
 
 def main() -> None:
-    """The console entry point (`advisor`, `python -m advisor`)."""
+    """The console entry point (`advisor`, `python -m advisor`). It ends the process: never
+    call it in-process (tests invoke `app`)."""
     try:
         app()
     finally:

@@ -91,6 +91,16 @@ def test_costs_are_spread_impact_and_commission_by_hand() -> None:
     assert costs["C"] == pytest.approx(0.2 + 0.1 * 200**1.5 / np.sqrt(1e7) + 1.0)
 
 
+def test_costs_read_quantities_by_ticker_and_refuse_what_is_not_a_number() -> None:
+    data = tiny()
+    shuffled = trades(C=10.0, A=0.0)  # another order, B missing: aligned by ticker, B costs 0
+    assert list(checks.trade_costs(data, shuffled)) == list(
+        checks.trade_costs(data, trades(A=0.0, B=0.0, C=10.0).reindex(data.tickers))
+    )
+    with pytest.raises(ValueError, match="finite"):
+        checks.after(data, trades(A=float("nan"), B=0.0, C=10.0))
+
+
 def test_applying_trades_adds_back_to_the_value_less_costs() -> None:
     data = tiny()
     quantities = trades(A=-30, C=100)

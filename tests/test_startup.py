@@ -73,8 +73,9 @@ def test_entry_point_keeps_exit_codes_and_output(tmp_path: Path, launcher: str) 
 
 
 @pytest.mark.parametrize("fails", [False, True])
+@pytest.mark.parametrize("collecting", [True, False])
 def test_short_commands_pause_the_collector_and_restore_it(
-    monkeypatch: pytest.MonkeyPatch, fails: bool
+    monkeypatch: pytest.MonkeyPatch, fails: bool, collecting: bool
 ) -> None:
     import advisor.scoring
 
@@ -88,7 +89,14 @@ def test_short_commands_pause_the_collector_and_restore_it(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(advisor.scoring, "score", watched)
-    result = CliRunner().invoke(app, ["score", str(ROOT / "portfolios/balanced.yaml"), "--json"])
+    if not collecting:
+        gc.disable()
+    try:
+        result = CliRunner().invoke(
+            app, ["score", str(ROOT / "portfolios/balanced.yaml"), "--json"]
+        )
+        assert gc.isenabled() is collecting  # as it was before the command
+    finally:
+        gc.enable()
     assert result.exit_code == (2 if fails else 0)
     assert seen == [False]
-    assert gc.isenabled()
