@@ -58,9 +58,7 @@ class After:
 
 def measures(values: pd.Series, exposures: pd.DataFrame) -> pd.Series:
     """Every exposure column as a ratio to equity value (NaN when nothing is held)."""
-    if not values.index.equals(exposures.index):  # align by ticker, as pandas would
-        values = values.reindex(exposures.index, fill_value=0.0)
-    weights = values.to_numpy(dtype=float)
+    weights = _aligned(values, exposures.index)
     equity = float(weights.sum())
     if equity <= 0:
         return pd.Series(np.nan, index=exposures.columns)
@@ -95,6 +93,7 @@ def after(data: ProblemData, quantities: pd.Series) -> After:
     costs = _costs(data, traded)
     cash = data.cash - float(trade_values.sum()) - float(costs.sum())
     values = shares * prices
+
     def by_ticker(array: np.ndarray) -> pd.Series:
         return pd.Series(array, index=data.tickers)
 
@@ -106,14 +105,20 @@ def after(data: ProblemData, quantities: pd.Series) -> After:
 
 # Plain arrays below: these run several times per account while rounding, and pandas' index
 # alignment cost more than the arithmetic itself.
+def _aligned(series: pd.Series, index: pd.Index) -> np.ndarray:
+    """`series` as an array in the order of `index`, 0 for a label it lacks."""
+    if not series.index.equals(index):
+        series = series.reindex(index, fill_value=0.0)
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
 def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
-    """`quantities` as an array in the order of data.tickers, 0 for a ticker it lacks."""
-    if not quantities.index.equals(data.tickers):
-        quantities = quantities.reindex(data.tickers, fill_value=0.0)
-    traded = quantities.to_numpy(dtype=float, na_value=np.nan)
+    """`quantities` aligned on data.tickers, refused unless every one is a finite number."""
+    traded = _aligned(quantities, data.tickers)
     bad = ~np.isfinite(traded)
     if bad.any():  # a caller's bug, which the sums would carry into cash
-        raise ValueError(f"trade quantities must be finite: {quantities[bad].to_dict()}")
+        found = dict(zip(data.tickers[bad], traded[bad], strict=True))
+        raise ValueError(f"trade quantities must be finite: {found}")
     return traded
 
 

@@ -53,9 +53,11 @@ def propose(path: Path, scheme: SizeScheme = SizeScheme.cumulative,
     return Proposal(scored, data, limits, plan, pretrade, after)
 
 
-def candidates(portfolio: Portfolio, model: MarketModel, held: pd.Index) -> pd.Index:
+def candidates(
+    portfolio: Portfolio, model: MarketModel, held: pd.Index, no_buy: set[str | None]
+) -> pd.Index:
     """Holdings, then what may be bought besides: funds, every listed stock with a price and
-    volume, or named tickers (less no_buy)."""
+    volume, or named tickers (less `no_buy`, the resolved no_buy list)."""
     securities = model.securities
     buyable = securities["listed"].astype(bool) & (securities["price"] > 0)
     extra: list[str] = []
@@ -69,7 +71,6 @@ def candidates(portfolio: Portfolio, model: MarketModel, held: pd.Index) -> pd.I
             if resolved is not None:
                 extra.append(resolved)
     # A name not held that may not be bought stays at zero: leaving it out changes nothing.
-    no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
     return held.append(pd.Index(sorted(set(extra) - set(held) - no_buy)))
 
 
@@ -77,7 +78,8 @@ def problem_data(scored: Scored) -> ProblemData:
     portfolio, model = scored.loaded.portfolio, scored.model
     held = scored.positions.groupby(level=0, sort=False)[["shares", "value"]].sum()
     prices = scored.positions.groupby(level=0, sort=False)["price"].first()
-    tickers = candidates(portfolio, model, held.index)
+    no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
+    tickers = candidates(portfolio, model, held.index, no_buy)
     securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()
     all_prices[prices.index] = prices
@@ -85,7 +87,6 @@ def problem_data(scored: Scored) -> ProblemData:
     columns = [*MEASURES, *(c for c in table.columns if c.startswith("sector:"))]
     loadings, factor_cov, specific = model.risk_model(tickers)
     in_buy_from = "holdings" in portfolio.limits.buy_from
-    no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
     no_sell = {model.tickers.resolve(t) for t in portfolio.limits.no_sell}
     more = in_buy_from | ~tickers.isin(held.index)  # holdings are bought only with 'holdings'
     can_buy = pd.Series(~tickers.isin(list(no_buy)) & securities["listed"].to_numpy(dtype=bool)
