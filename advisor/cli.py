@@ -377,7 +377,7 @@ def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the portfolio file (for editors)."""
-    from advisor.portfolio_file import portfolio_schema
+    from advisor.portfolio.loading import portfolio_schema
 
     _print_json(portfolio_schema())
 
@@ -392,7 +392,7 @@ def model_build(
     """Build a model folder from iShares exports, the Nasdaq screener and fundamentals."""
 
     def body() -> None:
-        from advisor.modelbuild.build import Sources, build_model, write_model
+        from advisor.market.build import Sources, build_model, write_model
 
         built = build_model(Sources.in_folder(data), name, date.fromisoformat(as_of))
         write_model(built, out)
@@ -409,7 +409,7 @@ def model_show(
 
     def body() -> None:
         from advisor.market import load_model, resolve_model_folder
-        from advisor.modelcheck import source_counts
+        from advisor.market.check import source_counts
         from advisor.report.terminal import model_view, print_view
 
         market = load_model(resolve_model_folder(model))
@@ -426,7 +426,7 @@ def model_check(
 
     def body() -> None:
         from advisor.market import load_model
-        from advisor.modelcheck import check_model
+        from advisor.market.check import check_model
 
         for line in check_model(load_model(folder)):
             typer.echo(line)

@@ -22,10 +22,10 @@ from typing import Any
 
 from advisor.errors import InputError, Location
 from advisor.portfolio import Portfolio
-from advisor.portfolio_file import load_portfolio
-from advisor.portfolio_yaml import EditableYaml
+from advisor.portfolio.editing import EditableYaml
+from advisor.portfolio.loading import load_portfolio
+from advisor.portfolio.tickers import ticker_key
 from advisor.report.saved import load_proposal
-from advisor.tickers import ticker_key
 from advisor.writing import write_atomic
 
 REQUIRED = ("ticker", "side", "shares", "price")

@@ -11,7 +11,7 @@ import pandas as pd
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
-from advisor.portfolio_file import LoadedPortfolio, load_portfolio, resolve_tickers
+from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, resolve_tickers
 
 
 @dataclass(frozen=True)

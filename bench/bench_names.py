@@ -33,8 +33,8 @@ from advisor.optimize import cardinality
 from advisor.optimize.data import ProblemData
 from advisor.optimize.problem import Adjust
 from advisor.optimize.solve import solve
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
+from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
 

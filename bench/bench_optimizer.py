@@ -27,9 +27,9 @@ from advisor.limits import effective_limits
 from advisor.optimize import ImpactForm, build
 from advisor.optimize.problem import SolveOptions
 from advisor.optimize.solve import run
-from advisor.optimize.synthetic import universe
 from advisor.optimize.terms import ImpactCost, objective
 from advisor.portfolio import Limits, Target
+from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
 

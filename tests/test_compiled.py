@@ -15,8 +15,8 @@ from advisor.limits import effective_limits
 from advisor.optimize import compiled
 from advisor.optimize.problem import Adjust, SolveOptions, build
 from advisor.optimize.solve import run, solution
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
+from tests.synthetic import universe
 
 OPTIONS = SolveOptions(solvers=("CLARABEL",))
 

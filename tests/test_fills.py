@@ -23,7 +23,7 @@ from advisor import writing
 from advisor.cli import app
 from advisor.errors import InputError
 from advisor.fills import LotRule, apply_fills
-from advisor.portfolio_file import load_portfolio
+from advisor.portfolio.loading import load_portfolio
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()

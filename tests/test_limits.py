@@ -17,9 +17,9 @@ from advisor.limits import (
     USER,
     effective_limits,
 )
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
 from advisor.trades import plan_trades
+from tests.synthetic import universe
 
 CALM = {  # today's measures, all below the defaults
     "refinancing": 0.03,

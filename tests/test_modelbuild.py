@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.modelbuild.build import Sources, build_model, write_model
-from advisor.modelbuild.calibrate import Anchor, fit_two_anchors, logistic
-from advisor.modelbuild.ishares import read_ishares
-from advisor.modelbuild.risk import _logistic_regression
-from advisor.modelbuild.screener import company_ids, is_common_equity
+from advisor.market.build import Sources, build_model, write_model
+from advisor.market.calibrate import Anchor, fit_two_anchors, logistic
+from advisor.market.ishares import read_ishares
+from advisor.market.risk import _logistic_regression
+from advisor.market.screener import company_ids, is_common_equity
 from tests.conftest import DATA, SHARED_DATA, SHIPPED_MODEL, needs_shared_data
 
 

@@ -20,9 +20,9 @@ from advisor.market import MarketModel
 from advisor.optimize import ProblemData, cardinality
 from advisor.optimize.problem import Adjust
 from advisor.optimize.solve import solve
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
 from advisor.trades import plan_trades
+from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
 runner = CliRunner()

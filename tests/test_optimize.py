@@ -17,9 +17,9 @@ from advisor.limits import EffectiveLimits, effective_limits
 from advisor.optimize import ImpactForm, ProblemData, SolveOptions, build, diagnose, solve
 from advisor.optimize import data as data_module
 from advisor.optimize.solve import run
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
 from advisor.trades import round_trades
+from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
 

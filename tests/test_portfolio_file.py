@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import InputError
-from advisor.portfolio_file import (
+from advisor.portfolio.loading import (
     InputErrors,
     LoadedPortfolio,
     load_portfolio,
     portfolio_schema,
     resolve_tickers,
 )
-from advisor.tickers import TickerIndex
+from advisor.portfolio.tickers import TickerIndex
 
 DATA = Path(__file__).parent / "data"
 INDEX = TickerIndex(["NVDA", "AAPL", "MSFT", "IWM", "TSLA", "BRK.B", "ALL"])

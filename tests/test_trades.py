@@ -16,9 +16,9 @@ from advisor.checks import Check
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.optimize import ProblemData
-from advisor.optimize.synthetic import universe
 from advisor.portfolio import Limits, Target
 from advisor.trades import TradePlan, plan_trades, reasons, round_trades, trim_buys_for_cash
+from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from advisor import yaml_nodes
 from advisor.errors import InputError
-from advisor.portfolio_file import load_portfolio
+from advisor.portfolio import yaml_nodes
+from advisor.portfolio.loading import load_portfolio
 from tests.conftest import ROOT
 
 # Plain scalars that YAML 1.1 (libyaml) and 1.2 (ruamel) resolve differently, and some that agree.

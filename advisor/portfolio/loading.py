@@ -18,10 +18,10 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from advisor import yaml_nodes
 from advisor.errors import InputError, Location
-from advisor.portfolio import Portfolio
-from advisor.tickers import TickerIndex
+from advisor.portfolio import yaml_nodes
+from advisor.portfolio.model import Portfolio
+from advisor.portfolio.tickers import TickerIndex
 
 BUY_SOURCES = ("holdings", "funds", "all")  # lower case only: 'ALL' is the ticker of Allstate
 

@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from advisor.tickers import ticker_key
+from advisor.portfolio.tickers import ticker_key
 
 NO_DATE = date.max  # sorts lots without an acquired date after every dated one
 

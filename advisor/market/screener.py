@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from advisor.modelbuild.ishares import number
-from advisor.tickers import display_ticker, ticker_key
+from advisor.market.ishares import number
+from advisor.portfolio.tickers import display_ticker, ticker_key
 
 # Securities that are not a company's common equity.
 _NOT_COMMON = re.compile(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from advisor.tickers import ticker_key
+from advisor.portfolio.tickers import ticker_key
 
 GICS_SECTORS = (
     "Communication Services",

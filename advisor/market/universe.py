@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from advisor.market import BANDS
-from advisor.modelbuild.fundamentals import NASDAQ_TO_GICS, gics_sector
-from advisor.modelbuild.ishares import FundHoldings
-from advisor.modelbuild.screener import company_ids, is_common_equity
-from advisor.tickers import display_ticker, ticker_key
+from advisor.market.fundamentals import NASDAQ_TO_GICS, gics_sector
+from advisor.market.ishares import FundHoldings
+from advisor.market.model import BANDS
+from advisor.market.screener import company_ids, is_common_equity
+from advisor.portfolio.tickers import display_ticker, ticker_key
 
 # Upper edges of cumulative market-cap share for each band (Morningstar's scheme).
 BAND_EDGES = (0.40, 0.70, 0.90, 0.97, 1.00)

@@ -1,4 +1,4 @@
-"""The portfolio file as pydantic models; loading and located errors live in portfolio_file.py."""
+"""The portfolio file as pydantic models; loading and located errors live in loading.py."""
 
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, Location
-from advisor.modelbuild import fundamentals, risk, universe
-from advisor.modelbuild.ishares import FundHoldings, read_ishares
-from advisor.modelbuild.screener import read_screener
-from advisor.tickers import ticker_key
+from advisor.market import fundamentals, risk, universe
+from advisor.market.ishares import FundHoldings, read_ishares
+from advisor.market.screener import read_screener
+from advisor.portfolio.tickers import ticker_key
 from advisor.writing import write_atomic
 
 # Costs and factor risk parameters shipped with the model (documented in README).

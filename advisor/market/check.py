@@ -8,7 +8,7 @@ import pandas as pd
 
 from advisor.errors import Location, ModelError
 from advisor.exposures import portfolio_exposures
-from advisor.market import RISK_MEASURES, MarketModel
+from advisor.market.model import RISK_MEASURES, MarketModel
 
 # What the shipped funds must score (the tests state the same against the shipped model).
 EXPECTED = {

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import ModelError
-from advisor.tickers import TickerIndex
+from advisor.portfolio.tickers import TickerIndex
 
 BANDS = ("giant", "large", "mid", "small", "micro")
 SMALL_BANDS = ("small", "micro")
@@ -50,7 +50,7 @@ _REQUIRED = (
     *RISK_MEASURES,
     *(f"{m}_source" for m in RISK_MEASURES),
 )
-SHIPPED = Path(__file__).resolve().parent.parent / "models"
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
 
 
 class SizeScheme(StrEnum):
@@ -205,7 +205,7 @@ def cached_model(folder: Path) -> MarketModel:
 def load_model(folder: Path) -> MarketModel:
     from ruamel.yaml import YAMLError
 
-    from advisor import yaml_nodes
+    from advisor.portfolio import yaml_nodes
 
     folder = Path(folder)
     meta_path = folder / "model.yaml"

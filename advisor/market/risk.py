@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.modelbuild.calibrate import Anchor, fit_ratio, fit_two_anchors, logistic
+from advisor.market.calibrate import Anchor, fit_ratio, fit_two_anchors, logistic
 
 # Published aggregates the estimates are calibrated to (figures as cited in the model's docs).
 PUBLISHED: dict[str, Any] = {

@@ -1,0 +1,26 @@
+"""The market model: loading it (model.py), building it from public exports (build.py and the
+readers it uses), checking it (check.py)."""
+
+from advisor.market.model import (
+    BANDS,
+    RISK_MEASURES,
+    SMALL_BANDS,
+    SOURCES,
+    MarketModel,
+    SizeScheme,
+    cached_model,
+    load_model,
+    resolve_model_folder,
+)
+
+__all__ = [
+    "BANDS",
+    "RISK_MEASURES",
+    "SMALL_BANDS",
+    "SOURCES",
+    "MarketModel",
+    "SizeScheme",
+    "cached_model",
+    "load_model",
+    "resolve_model_folder",
+]

@@ -1,1 +1,0 @@
-"""Building a model folder (models/<name>/) from public exports."""
