@@ -54,17 +54,25 @@ def portfolio_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def run_account(path: str, scheme: str = "cumulative", model: str | None = None) -> AccountResult:
+def run_accounts(paths: list[str], scheme: str = "cumulative",
+                 model: str | None = None) -> list[AccountResult]:
+    """Rebalance accounts in turn, sharing one solver: accounts of a shape share one compiled
+    problem, re-solved with each account's numbers."""
+    from advisor.optimize import Solver
+
+    solver = Solver()
+    return [run_account(path, scheme, model, solver) for path in paths]
+
+
+def run_account(path: str, scheme: str = "cumulative", model: str | None = None,
+                solver: Any = None) -> AccountResult:
     """Rebalance one account; a known error becomes its status rather than stopping the batch."""
     from advisor.market import SizeScheme
-    from advisor.optimize import compiled
     from advisor.rebalance import blocked, propose, turnover
     from advisor.report.files import proposal_json
 
-    compiled.reuse()  # accounts of a size share one compiled problem in this process
-
     try:
-        proposal = propose(Path(path), SizeScheme(scheme), model)
+        proposal = propose(Path(path), SizeScheme(scheme), model, solver)
     except AdvisorError as exc:
         return AccountResult(path, "", "error", exc.exit_code, 0, 0.0, None, str(exc), None)
     failed = blocked(proposal) + proposal.plan.failures()
@@ -102,27 +110,39 @@ def _warm(paths: list[str], model: str | None) -> None:
             continue
 
 
+def chunks(paths: list[str], workers: int) -> list[list[str]]:
+    """The paths in order, cut into about CHUNKS_PER_WORKER pieces per worker: each piece
+    compiles its problems once, and the pieces keep the workers evenly busy."""
+    count = max(1, min(len(paths), workers * CHUNKS_PER_WORKER))
+    size = -(-len(paths) // count)
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+CHUNKS_PER_WORKER = 4
+
+
 def run_local(paths: list[str], jobs: int, scheme: str, model: str | None,
-              progress: Callable[[], None] = lambda: None) -> list[AccountResult]:
+              progress: Callable[[int], None] = lambda done: None) -> list[AccountResult]:
+    pieces = chunks(paths, jobs)
     if jobs <= 1:
         results = []
-        for path in paths:
-            results.append(run_account(path, scheme, model))
-            progress()
+        for piece in pieces:
+            results += run_accounts(piece, scheme, model)
+            progress(len(piece))
         return results
     _warm(paths[:1], model)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(run_account, path, scheme, model) for path in paths]
+        futures = [pool.submit(run_accounts, piece, scheme, model) for piece in pieces]
         results = []
-        for future in futures:  # in input order, so output is the same whatever the timing
-            results.append(future.result())
-            progress()
+        for piece, future in zip(pieces, futures, strict=True):  # in input order
+            results += future.result()
+            progress(len(piece))
         return results
 
 
 def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
-                progress: Callable[[], None] = lambda: None) -> list[AccountResult]:
+                progress: Callable[[int], None] = lambda done: None) -> list[AccountResult]:
     """The same batch on a Dask distributed cluster ('local' starts a LocalCluster here)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -130,10 +150,12 @@ def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
                            dashboard_address=None) if address == "local" else None
     try:
         with Client(cluster if cluster is not None else address) as client:
-            futures = client.map(run_account, paths, scheme=scheme, model=model, pure=False)
-            for _ in as_completed(futures):
-                progress()
-            return list(client.gather(futures))
+            pieces = chunks(paths, len(client.scheduler_info()["workers"]) or 1)
+            futures = client.map(run_accounts, pieces, scheme=scheme, model=model, pure=False)
+            sizes = {future.key: len(piece) for future, piece in zip(futures, pieces, strict=True)}
+            for future in as_completed(futures):
+                progress(sizes[future.key])
+            return [result for piece in client.gather(futures) for result in piece]
     finally:
         if cluster is not None:
             cluster.close()

@@ -267,8 +267,8 @@ def _rebalance_batch(
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("accounts", total=len(paths))
 
-        def step() -> None:
-            progress.advance(task)
+        def step(done: int) -> None:
+            progress.advance(task, done)
 
         if cluster is not None:
             results = batch.run_cluster(paths, cluster, scheme, model, step)

@@ -13,7 +13,7 @@ from advisor.checks import Check
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
-from advisor.optimize import ProblemData
+from advisor.optimize import ProblemData, Solver
 from advisor.optimize.data import MEASURES
 from advisor.portfolio import Portfolio
 from advisor.scoring import Scored, score
@@ -41,12 +41,14 @@ class Proposal:
 
 
 def propose(path: Path, scheme: SizeScheme = SizeScheme.cumulative,
-            model_override: str | None = None) -> Proposal:
+            model_override: str | None = None, solver: Solver | None = None) -> Proposal:
+    """The proposal for one portfolio file; `solver` carries formulations across accounts
+    (a batch), else the account gets a solver of its own."""
     scored = score(path, scheme, model_override)
     data = problem_data(scored)
     today = checks.today(data)
     limits = effective_limits(scored.loaded.portfolio.limits, today, checks.weights(data))
-    plan = plan_trades(data, scored.loaded.portfolio.target, limits)
+    plan = plan_trades(data, scored.loaded.portfolio.target, limits, solver=solver)
     pretrade = tuple(checks.pretrade_checks(data, plan.quantities, limits))
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))

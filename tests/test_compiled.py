@@ -1,4 +1,6 @@
-"""The compiled, parameterized problem is the plain one: same optimum, same answer, re-used."""
+"""One formulation per shape, compiled once and re-bound for every account: an account's answer
+does not depend on what the solver solved before it (a batch gives what a single run gives), and
+the compiled problem is the plain one."""
 
 from __future__ import annotations
 
@@ -12,33 +14,17 @@ from hypothesis import strategies as st
 
 from advisor import checks
 from advisor.limits import effective_limits
-from advisor.optimize import compiled
-from advisor.optimize.problem import Adjust, SolveOptions, build
+from advisor.optimize import Adjust, SolveOptions, Solver
 from advisor.optimize.solve import run, solution
 from advisor.portfolio import Limits, Target
 from tests.synthetic import universe
 
 OPTIONS = SolveOptions(solvers=("CLARABEL",))
+# One compiled solver across every example: re-binding must leave nothing of the last account.
+SHARED = Solver(OPTIONS)
 
 
-@pytest.fixture(autouse=True)
-def reuse() -> Any:
-    compiled.reuse()
-    yield
-    compiled.reuse(False)
-
-
-def both(data: Any, target: Target | None, limits: Any, adjust: Adjust) -> tuple[Any, Any]:
-    form = build(data, target, limits, OPTIONS, adjust)
-    assert compiled.fits(form)
-    plain = solution(form, *run(form.problem(), form.x, OPTIONS.solvers))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a problem that is not DPP warns: make it fail here
-        reused = solution(form, *compiled.solve(form, OPTIONS))
-    return plain, reused
-
-
-@settings(max_examples=20, deadline=None, derandomize=True,
+@settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(
     n=st.integers(5, 60),
@@ -49,40 +35,60 @@ def both(data: Any, target: Target | None, limits: Any, adjust: Adjust) -> tuple
     position=st.sampled_from([None, 0.08]),
     reserve=st.sampled_from([0.0, 0.002]),
     margin=st.sampled_from([{}, {"target": 0.005, "max_position": 0.001, "cash_min": 0.001}]),
+    soft=st.sampled_from([0.0, 100.0]),
 )
-def test_the_compiled_problem_reaches_the_plain_problems_optimum(
+def test_a_shared_solver_gives_what_a_fresh_one_gives_to_the_bit(
     n: int, seed: int, target: Target | None, turnover: float | None, position: float | None,
-    reserve: float, margin: dict[str, float],
+    reserve: float, margin: dict[str, float], soft: float,
 ) -> None:
     data = universe(n, seed)
     limits = effective_limits(Limits(max_turnover=turnover, max_position=position),
                               checks.today(data), checks.weights(data))  # fmt: skip
     frozen = frozenset(str(t) for t in data.tickers[:2])
-    plain, reused = both(data, target, limits, Adjust(reserve, margin, frozen))
-    assert plain.status == reused.status
+    adjust = Adjust(reserve, margin, frozen, soft_target=soft)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a problem that is not DPP warns: make it fail here
+        fresh = Solver(OPTIONS).solve(data, target, limits, adjust)
+        shared = SHARED.solve(data, target, limits, adjust)
+    assert shared.status == fresh.status
+    np.testing.assert_array_equal(shared.values.to_numpy(), fresh.values.to_numpy())
+    assert shared.terms == fresh.terms
+    # The compiled problem is the plain one: solved with the numbers as constants, the same.
+    form = SHARED.formulation(_inputs(data, target, limits, adjust))
+    plain = solution(form, *run(form.problem(), form.x, OPTIONS.solvers, plain=True))
+    assert plain.status == shared.status
     if plain.feasible:
-        assert reused.objective == pytest.approx(plain.objective, rel=1e-5, abs=1e-8)
-        gap = np.abs(reused.values - plain.values).max() / data.total_value
-        assert gap < 1e-3  # the same portfolio, to solver accuracy
+        assert plain.objective == pytest.approx(shared.objective, rel=1e-6, abs=1e-9)
+        gap = np.abs(plain.values - shared.values).max() / data.total_value
+        assert gap < 1e-6
 
 
-def test_one_compile_serves_every_problem_of_a_size() -> None:
-    compiled._CACHE.clear()
+def _inputs(data: Any, target: Target | None, limits: Any, adjust: Adjust) -> Any:
+    from advisor.optimize.inputs import Inputs
+
+    return Inputs(data, target, limits, OPTIONS, adjust)
+
+
+def test_one_formulation_serves_every_problem_of_a_shape() -> None:
+    solver = Solver(OPTIONS)
+    answers: list[Any] = []
     for seed in range(4):
         data = universe(40 + seed, seed)
         limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
-        form = build(data, Target(small_cap_share=0.3, band=0.02), limits, OPTIONS)
-        compiled.solve(form, OPTIONS)
-    assert len(compiled._CACHE) == 1  # 40-43 names all pad to 64
+        answers.append(solver.solve(data, Target(small_cap_share=0.3, band=0.02), limits))
+    assert len(solver._forms) == 1  # 40-43 names all pad to 64
+    assert all(a.feasible for a in answers)
 
 
-def test_large_soft_and_power_problems_and_single_accounts_are_built_afresh() -> None:
-    data = universe(compiled.MAX_NAMES + 1, 1)
+def test_a_formulation_is_bound_not_rebuilt_between_repairs() -> None:
+    solver = Solver(OPTIONS)
+    data = universe(30, 1)
     limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
-    assert not compiled.fits(build(data, None, limits, OPTIONS))
-    small = universe(30, 1)
-    limits = effective_limits(Limits(), checks.today(small), checks.weights(small))
-    soft = Adjust(soft_target=100.0)
-    assert not compiled.fits(build(small, Target(small_cap_share=0.3), limits, OPTIONS, soft))
-    compiled.reuse(False)
-    assert not compiled.fits(build(small, Target(small_cap_share=0.3), limits, OPTIONS))
+    target = Target(small_cap_share=0.3, band=0.02)
+    solver.solve(data, target, limits)
+    form = next(iter(solver._forms.values()))
+    tighter = solver.solve(data, target, limits, Adjust(margins={"target": 0.01}))
+    assert next(iter(solver._forms.values())) is form and len(solver._forms) == 1
+    band = next(c for c in checks.check_trades(data, limits, target, tighter.trades / data.prices)
+                if c.name == "target")  # fmt: skip
+    assert abs(band.value - 0.3) <= 0.01 + 1e-6  # the margin took effect

@@ -6,8 +6,9 @@ import_cvxpy()  # before the modules below import cvxpy: see lean_import.py
 
 from advisor.optimize.data import ImpactForm, ProblemData
 from advisor.optimize.diagnose import Blocker, Diagnosis, diagnose
-from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
-from advisor.optimize.solve import Solution, solve
+from advisor.optimize.inputs import Adjust, SolveOptions
+from advisor.optimize.problem import Formulation, build
+from advisor.optimize.solve import Solution, Solver, solve
 
 __all__ = [
     "Adjust",
@@ -18,6 +19,7 @@ __all__ = [
     "ProblemData",
     "Solution",
     "SolveOptions",
+    "Solver",
     "build",
     "diagnose",
     "solve",

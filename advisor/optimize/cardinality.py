@@ -27,8 +27,8 @@ import numpy as np
 
 from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
-from advisor.optimize.problem import Adjust, SolveOptions
-from advisor.optimize.solve import Solution, solve
+from advisor.optimize.inputs import Adjust, SolveOptions
+from advisor.optimize.solve import Solution, Solver
 from advisor.portfolio import Target
 
 HELD = 1e-6  # of a share: less is solver noise (when whole_shares is off)
@@ -84,7 +84,7 @@ def restrict(
     target: Target | None,
     limits: EffectiveLimits,
     relaxed: Solution,
-    options: SolveOptions | None = None,
+    solver: Solver | None = None,
     adjust: Adjust | None = None,
     *,
     halving: bool | None = None,
@@ -93,13 +93,13 @@ def restrict(
     most max_names. Its solution is infeasible, or holds too many names, when no choice tried
     meets every rule. Both searches run and the better answer is kept; `halving` True or
     False runs only the one (for comparison)."""
-    options = options or SolveOptions()
+    solver = solver or Solver()
     adjust = adjust or Adjust()
     k = limits.max_names
     if k is None or held_after(data, relaxed, limits).sum() <= k:
         return None
     found = [
-        _search(data, target, limits, relaxed, options, adjust, halve)
+        _search(data, target, limits, relaxed, solver, adjust, halve)
         for halve in ((True, False) if halving is None else (halving,))
     ]
     best = found[0]
@@ -114,14 +114,14 @@ def _search(
     target: Target | None,
     limits: EffectiveLimits,
     relaxed: Solution,
-    options: SolveOptions,
+    solver: Solver,
     adjust: Adjust,
     halving: bool,
 ) -> Restricted:
     """Keep the names held most, all at once or halving the excess each solve, then swap."""
     k = limits.max_names or 0
     held = held_after(data, relaxed, limits)
-    must = unsellable(data, limits, options)
+    must = unsellable(data, limits, solver.options)
     kept, last, count = held | must, relaxed, int(held.sum())
     best: Restricted | None = None
     solves = 0
@@ -131,7 +131,7 @@ def _search(
         size = max(k, (count + k) // 2) if halving else k
         trial = _top(_values(data, last), kept & (held_after(data, last, limits) | must), must,
                      size)  # fmt: skip
-        attempt = _solve_kept(data, target, limits, options, adjust, trial)
+        attempt = _solve_kept(data, target, limits, solver, adjust, trial)
         solves += 1
         if attempt.solution.feasible:
             before, best, kept, last = count, attempt, trial, attempt.solution
@@ -157,7 +157,7 @@ def _search(
         for i, j in ((i, j) for i in out for j in pool):
             trial = kept.copy()
             trial[i], trial[j] = False, True
-            attempt = _solve_kept(data, target, limits, options, adjust, trial)
+            attempt = _solve_kept(data, target, limits, solver, adjust, trial)
             solves += 1
             if _better(attempt, best, limits):
                 better, kept = attempt, trial
@@ -187,7 +187,7 @@ def _solve_kept(
     data: ProblemData,
     target: Target | None,
     limits: EffectiveLimits,
-    options: SolveOptions,
+    solver: Solver,
     adjust: Adjust,
     kept: np.ndarray,
 ) -> Restricted:
@@ -196,7 +196,7 @@ def _solve_kept(
     sold_out = frozenset(str(t) for t in data.tickers[today & ~kept])
     fixed = dataclasses.replace(adjust, frozen=adjust.frozen - sold_out, excluded=sold_out)
     sub = data.subset(kept | today)
-    return Restricted(sub, solve(sub, target, limits, options, fixed), fixed, 1)
+    return Restricted(sub, solver.solve(sub, target, limits, fixed), fixed, 1)
 
 
 def keeps_limit(data: ProblemData, solution: Solution, limits: EffectiveLimits) -> bool:

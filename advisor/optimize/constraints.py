@@ -1,20 +1,25 @@
-"""Constraints: each a small object returning its cvxpy constraints on x (post-trade values as a
-share of today's value V) and dx = x - x0 (the trade).
+"""Constraints: each a small object that owns its cvxpy parameters, binds one account's numbers
+to them, and returns its cvxpy constraints on x (post-trade values as a share of today's value
+V) and dx = x - x0 (the trade).
 
 A measure that is a ratio to equity value, m = e'x / 1'x, is capped linearly: e'x <= L 1'x.
 Each limit takes an optional nonnegative `slack` (in units of V) so the diagnosis can ask how
-far it must move, and reports its `level` at a numpy solution in the user's units.
+far it must move, and reports its `level` at a numpy solution in the user's units; `limit` is
+the number bound for the account (the rule, less any margin the repair aims inside by).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import cvxpy as cp
 import numpy as np
 
-Sense = Literal["max", "min"]
+from advisor.enums import Sense
+from advisor.optimize.inputs import Inputs
+
+BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
+EQUITY_KEPT: Final = 0.5  # a rebalance keeps at least this share of today's equity invested
 
 
 class Limit(Protocol):
@@ -27,6 +32,8 @@ class Limit(Protocol):
     @property
     def sense(self) -> Sense: ...
 
+    def bind(self, inputs: Inputs) -> None: ...
+
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]: ...
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float: ...
@@ -34,136 +41,226 @@ class Limit(Protocol):
 
 def _ratio(exposure: np.ndarray, x: np.ndarray) -> float:
     equity = float(x.sum())
-    return float(exposure @ x) / equity if equity > 0 else 0.0
+    return float(exposure[: len(x)] @ x) / equity if equity > 0 else 0.0
 
 
-@dataclass(frozen=True)
+def _tight(inputs: Inputs, name: str, rule: float) -> float:
+    """The rule less the margin the repair aims inside it by, never below zero."""
+    return max(rule - inputs.adjust.margin(name), 0.0)
+
+
 class RatioMax:
     """A portfolio measure (ratio to equity value) at most `limit`."""
 
-    name: str
-    exposure: np.ndarray
-    limit: float
-    sense: Sense = "max"
+    sense = Sense.MAX
+
+    def __init__(self, name: str, measure: str, n: int) -> None:
+        self.name, self.measure = name, measure
+        self.exposure = cp.Parameter(n, name=f"{name}_exposure")
+        self.cap = cp.Parameter(name=f"{name}_limit")
+        self.limit = 0.0
+
+    def bind(self, inputs: Inputs) -> None:
+        self.limit = getattr(inputs.limits, self.name) - inputs.adjust.margin(self.name)
+        self.exposure.value = inputs.pad(inputs.data.exposure(self.measure))
+        self.cap.value = self.limit
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        return [(self.exposure - self.limit) @ x <= slack]
+        return [(self.exposure - self.cap) @ x <= slack]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
-        return _ratio(self.exposure, x)
+        return _ratio(np.asarray(self.exposure.value), x)
 
 
-@dataclass(frozen=True)
 class Turnover:
     """Sum of |trade| at most `limit` (a share of today's value)."""
 
-    limit: float
-    name: str = "max_turnover"
-    sense: Sense = "max"
+    name = "max_turnover"
+    sense = Sense.MAX
+
+    def __init__(self) -> None:
+        self.cap = cp.Parameter(nonneg=True, name="turnover")
+        self.limit = 0.0
+
+    def bind(self, inputs: Inputs) -> None:
+        self.limit = _tight(inputs, self.name, inputs.limits.max_turnover)
+        self.cap.value = self.limit
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        return [cp.sum(cp.abs(dx)) <= self.limit + slack]
+        return [cp.sum(cp.abs(dx)) <= self.cap + slack]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
         return float(np.abs(dx).sum())
 
 
-@dataclass(frozen=True)
 class PositionCap:
-    """Each capped security at most `limit` of the value after trades (1 - reserve of V)."""
+    """Each capped security at most `limit` of the value after trades (1 - reserve of V);
+    the others (positions kept as they are) at BIG, which never binds."""
 
-    limit: float
-    capped: np.ndarray  # bool mask of the securities this applies to
-    room: float  # value after trades and reserved costs, as a share of V
-    name: str = "max_position"
-    sense: Sense = "max"
+    name = "max_position"
+    sense = Sense.MAX
+
+    def __init__(self, n: int) -> None:
+        self.cap = cp.Parameter(n, name="position_cap")
+        self.limit, self.room = 0.0, 1.0
+        self.capped = np.zeros(0, dtype=bool)
+
+    def bind(self, inputs: Inputs) -> None:
+        self.limit = _tight(inputs, self.name, inputs.limits.max_position)
+        self.room = 1.0 - inputs.adjust.reserve
+        self.capped = ~inputs.mask(inputs.limits.position_held)
+        self.cap.value = inputs.pad(np.where(self.capped, self.limit * self.room, BIG), BIG)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        if not self.capped.any():
-            return []
-        return [x[np.flatnonzero(self.capped)] <= self.limit * self.room + slack]
+        return [x <= self.cap + slack]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
-        return float(x[self.capped].max()) / self.room if self.capped.any() else 0.0
+        capped = self.capped[: len(x)]
+        return float(x[capped].max()) / self.room if capped.any() else 0.0
 
 
-@dataclass(frozen=True)
 class SectorDrift:
-    """Each sector's share of equity within `limit` of today's (`today`)."""
+    """Each sector's share of equity within `limit` of today's."""
 
-    sectors: np.ndarray  # n x S exposures to each sector
-    today: np.ndarray  # S, today's sector shares
-    limit: float
-    name: str = "sector_drift_max"
-    sense: Sense = "max"
+    name = "sector_drift_max"
+    sense = Sense.MAX
+
+    def __init__(self, n: int, sectors: int) -> None:
+        self.sectors = cp.Parameter((n, sectors), name="sectors")  # exposures to each sector
+        self.today = cp.Parameter(sectors, name="sectors_today")  # today's sector shares
+        self.band = cp.Parameter(nonneg=True, name="drift_max")
+        self.limit = 0.0
+
+    def bind(self, inputs: Inputs) -> None:
+        data = inputs.data
+        table = data.exposures[data.sectors].to_numpy(dtype=float)
+        padded = np.zeros(self.sectors.shape)
+        padded[: data.n] = table
+        self.sectors.value = padded
+        self.today.value = table.T @ inputs.x0 / inputs.equity
+        self.limit = _tight(inputs, self.name, inputs.limits.sector_drift_max)
+        self.band.value = self.limit
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
         drift = (self.sectors - self.today).T @ x
-        band = self.limit * cp.sum(x) + slack
+        band = self.band * cp.sum(x) + slack
         return [drift <= band, -drift <= band]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
         equity = float(x.sum())
         if equity <= 0:
             return 0.0
-        return float(np.abs(self.sectors.T @ x / equity - self.today).max())
+        table = np.asarray(self.sectors.value)[: len(x)]
+        return float(np.abs(table.T @ x / equity - np.asarray(self.today.value)).max())
 
 
-@dataclass(frozen=True)
 class CashFloor:
     """Cash after trades and reserved costs at least `limit` of the value after them."""
 
-    cash: float  # today's cash, share of V
-    limit: float
-    reserve: float  # costs set aside, share of V
-    name: str = "cash_min"
-    sense: Sense = "min"
+    name = "cash_min"
+    sense = Sense.MIN
+
+    def __init__(self) -> None:
+        self.cash_after = cp.Parameter(name="cash_after")  # today's cash less the reserve
+        self.floor = cp.Parameter(name="cash_floor")  # limit x (1 - reserve)
+        self.limit, self.cash, self.reserve = 0.0, 0.0, 0.0
+
+    def bind(self, inputs: Inputs) -> None:
+        self.cash = inputs.data.cash / inputs.total
+        self.limit = inputs.limits.cash_min + inputs.adjust.margin(self.name)
+        self.reserve = inputs.adjust.reserve
+        self.cash_after.value = self.cash - self.reserve
+        self.floor.value = self.limit * (1 - self.reserve)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        after = self.cash - cp.sum(dx) - self.reserve
-        return [after >= self.limit * (1 - self.reserve) - slack]
+        return [self.cash_after - cp.sum(dx) >= self.floor - slack]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
         return (self.cash - float(dx.sum()) - self.reserve) / (1 - self.reserve)
 
 
-@dataclass(frozen=True)
 class TargetBand:
-    """The target measure within `band` of `value`: |(e - value)' x| <= band 1'x."""
+    """The target measure within `band` of its value: |(e - value)' x| <= band 1'x."""
 
-    exposure: np.ndarray
-    value: float
-    band: float
-    name: str = "target"
+    name = "target"
+
+    def __init__(self, n: int) -> None:
+        self.gap = cp.Parameter(n, name="band_gap")
+        self.band = cp.Parameter(nonneg=True, name="band")
+
+    def bind(self, inputs: Inputs) -> None:
+        target = inputs.target
+        assert target is not None
+        self.gap.value = inputs.pad(inputs.data.exposure(target.measure) - target.value)
+        self.band.value = max(target.band - inputs.adjust.margin("target"), 0.0)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        miss = (self.exposure - self.value) @ x
+        miss = self.gap @ x
         room = self.band * cp.sum(x) + slack
         return [miss <= room, -miss <= room]
 
-    def level(self, x: np.ndarray, dx: np.ndarray) -> float:
-        return _ratio(self.exposure, x)
 
-
-@dataclass(frozen=True)
 class EquityFloor:
     """Equity after trades at least `least` (share of V). A rebalance rotates, it does not
     liquidate: at zero equity every ratio limit and the target band would hold vacuously."""
 
-    least: float
-    name: str = "equity_kept"
+    name = "equity_kept"
+
+    def __init__(self) -> None:
+        self.least = cp.Parameter(name="equity_least")
+
+    def bind(self, inputs: Inputs) -> None:
+        floor = equity_floor(inputs.equity, inputs.limits.cash_min, inputs.adjust.reserve)
+        self.least.value = floor + inputs.adjust.margin(self.name)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
         return [cp.sum(x) >= self.least]
 
 
-@dataclass(frozen=True)
-class TradeBounds:
-    """lower <= dx <= upper: no shorting, no_buy / no_sell / buy_from, order-size caps."""
+def equity_floor(equity: float, cash_min: float, reserve: float) -> float:
+    """The least equity (share of V) a rebalance keeps: EQUITY_KEPT of today's, lowered where
+    the cash floor itself demands more cash than that leaves."""
+    return min(EQUITY_KEPT * equity, 0.9 * (1 - cash_min) * (1 - reserve))
 
-    lower: np.ndarray
-    upper: np.ndarray
-    name: str = "trade_bounds"
+
+class TradeBounds:
+    """lower <= dx <= upper: no shorting, no_buy / no_sell / buy_from, order-size caps, the
+    repair's frozen and minimum trades, the names max_names excludes, and the padding."""
+
+    name = "trade_bounds"
+
+    def __init__(self, n: int) -> None:
+        self.lower = cp.Parameter(n, name="lower")
+        self.upper = cp.Parameter(n, name="upper")
+        self.x0 = cp.Parameter(n, name="x0")
+
+    def bind(self, inputs: Inputs) -> None:
+        lower, upper = trade_bounds(inputs)
+        self.lower.value, self.upper.value = inputs.pad(lower), inputs.pad(upper)
+        self.x0.value = inputs.pad(inputs.x0)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        return [dx >= self.lower, dx <= self.upper]
+        return [x == self.x0 + dx, dx >= self.lower, dx <= self.upper]
+
+
+def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The least and most each name may trade (share of V), unpadded."""
+    data, limits, options, adjust = inputs.data, inputs.limits, inputs.options, inputs.adjust
+    x0 = inputs.x0
+    adv_cap = options.max_adv_share * data.adv.to_numpy(dtype=float) / inputs.total
+    can_sell = data.can_sell.to_numpy(dtype=bool)
+    can_buy = data.can_buy.to_numpy(dtype=bool, copy=True) & ~inputs.mask(limits.position_held)
+    lower = np.where(can_sell, -np.minimum(x0, adv_cap), 0.0)
+    upper = np.where(can_buy, np.minimum(options.max_order_share, adv_cap), 0.0)
+    frozen = inputs.mask(adjust.frozen)
+    lower[frozen] = 0.0
+    upper[frozen] = 0.0
+    for ticker, least in adjust.at_least.items():
+        i = data.tickers.get_loc(ticker)
+        if least > 0:
+            lower[i] = min(max(lower[i], least), upper[i])
+        else:
+            upper[i] = max(min(upper[i], least), lower[i])
+    out = inputs.mask(adjust.excluded)
+    upper[out] = lower[out] = -x0[out]
+    return lower, upper

@@ -20,10 +20,12 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
+from advisor.enums import Sense
 from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
-from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
-from advisor.optimize.solve import run
+from advisor.optimize.inputs import Adjust, Inputs
+from advisor.optimize.problem import Formulation
+from advisor.optimize.solve import Solver, run
 from advisor.portfolio import Target
 
 SLACK_TOL = 1e-7  # a slack (share of V) above this means the limit must move
@@ -37,11 +39,11 @@ class Blocker:
     name: str
     limit: float
     needed: float
-    sense: str  # 'max': needs `name` >= needed; 'min': needs `name` <= needed
+    sense: Sense  # MAX: needs `name` >= needed; MIN: needs `name` <= needed
     source: str
 
     def needs(self) -> str:
-        return f"{self.name} {'>=' if self.sense == 'max' else '<='} {self.needed:.4g}"
+        return f"{self.name} {'>=' if self.sense == Sense.MAX else '<='} {self.needed:.4g}"
 
 
 @dataclass(frozen=True)
@@ -117,15 +119,17 @@ def names_diagnosis(
     data: ProblemData,
     target: Target | None,
     limits: EffectiveLimits,
-    options: SolveOptions | None,
+    solver: Solver,
     restricted: Adjust,
     needed: int,
 ) -> Diagnosis:
     """max_names is what stops the target: `needed` names (the relaxation's) meet every rule;
     the closest the target comes with the names kept is found as in `diagnose`."""
-    found = diagnose(data, target, limits, options, restricted)
+    found = diagnose(data, target, limits, solver, restricted)
     assert limits.max_names is not None
-    blocker = Blocker("max_names", limits.max_names, needed, "max", limits.source("max_names"))
+    blocker = Blocker(
+        "max_names", limits.max_names, needed, Sense.MAX, limits.source("max_names")
+    )
     return dataclasses.replace(found, blockers=(blocker,), restricted=False)
 
 
@@ -146,13 +150,14 @@ def diagnose(
     data: ProblemData,
     target: Target | None,
     limits: EffectiveLimits,
-    options: SolveOptions | None = None,
+    solver: Solver | None = None,
     adjust: Adjust | None = None,
 ) -> Diagnosis:
     """Why the target and the limits cannot all be met, and what would have to move."""
-    options = options or SolveOptions()
-    form = build(data, target, limits, options, adjust)
-    closest = _closest(form, target, options) if target is not None else None
+    solver = solver or Solver()
+    options = solver.options
+    form = solver.formulation(Inputs(data, target, limits, options, adjust or Adjust()))
+    closest = _closest(form, target, options.solvers) if target is not None else None
     slacks = {limit.name: cp.Variable(nonneg=True, name=limit.name) for limit in form.limits}
     cost = sum((s / max(abs(_limit(form, name)), 0.01) for name, s in slacks.items()), start=0.0)
     problem = cp.Problem(cp.Minimize(cost), form.constraints(slacks))
@@ -166,6 +171,7 @@ def diagnose(
         edge = target.value - target.band if below else target.value + target.band
     if x is None:
         return Diagnosis(measure, value, band, closest, edge, (), restricted=True)
+    x = x[: data.n]  # the padding holds nothing
     blockers = []
     for limit in form.limits:
         slack = slacks[limit.name].value
@@ -183,24 +189,26 @@ def _limit(form: Formulation, name: str) -> float:
     return next(limit.limit for limit in form.limits if limit.name == name)
 
 
-def outward(level: float, sense: str) -> float:
+def outward(level: float, sense: Sense) -> float:
     """`level` rounded at the 4th decimal away from the limit, so that it is surely enough."""
     scaled = level * 1e4
-    return (math.ceil(scaled - 1e-6) if sense == "max" else math.floor(scaled + 1e-6)) / 1e4
+    return (math.ceil(scaled - 1e-6) if sense == Sense.MAX else math.floor(scaled + 1e-6)) / 1e4
 
 
-def _closest(form: Formulation, target: Target, options: SolveOptions) -> float | None:
-    """min |m(x) - target| over the hard limits, m = e'x / 1'x, by Dinkelbach's iteration."""
-    gap = form.data.exposure(target.measure) - target.value
+def _closest(form: Formulation, target: Target, solvers: tuple[str, ...]) -> float | None:
+    """min |m(x) - target| over the hard limits, m = e'x / 1'x, by Dinkelbach's iteration
+    (over the padded names, which hold nothing and cannot trade)."""
+    assert form.inputs is not None
+    gap = form.inputs.pad(form.data.exposure(target.measure) - target.value)
     x = form.x
     hard = form.constraints(with_target=False)
-    _, _, point = run(cp.Problem(cp.Minimize(form.objective()), hard), x, options.solvers)
+    _, _, point = run(cp.Problem(cp.Minimize(form.objective()), hard), x, solvers)
     if point is None:
         return None
     ratio = _distance(gap, point)
     for _ in range(DINKELBACH_STEPS):
         objective: Any = cp.abs(gap @ x) - ratio * cp.sum(x)
-        _, _, found = run(cp.Problem(cp.Minimize(objective), hard), x, options.solvers)
+        _, _, found = run(cp.Problem(cp.Minimize(objective), hard), x, solvers)
         if found is None:
             break
         value = abs(float(gap @ found)) - ratio * float(found.sum())
@@ -209,7 +217,7 @@ def _closest(form: Formulation, target: Target, options: SolveOptions) -> float 
         if value >= -1e-9:
             break
     equity = float(point.sum())
-    return float(form.data.exposure(target.measure) @ point) / equity
+    return float(form.inputs.pad(form.data.exposure(target.measure)) @ point) / equity
 
 
 def _distance(gap: np.ndarray, x: np.ndarray) -> float:

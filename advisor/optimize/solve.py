@@ -22,14 +22,16 @@ import pandas as pd
 
 from advisor.errors import SolverError
 from advisor.limits import EffectiveLimits
-from advisor.optimize import compiled
 from advisor.optimize.data import ProblemData
-from advisor.optimize.problem import Adjust, Formulation, SolveOptions, build
+from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
+from advisor.optimize.problem import Formulation, Shape
 from advisor.portfolio import Target
 
 OPTIMAL = cp.OPTIMAL
 INACCURATE = cp.OPTIMAL_INACCURATE
 INFEASIBLE = cp.INFEASIBLE
+BACKEND = "SCIPY"  # the one canonicalization backend that takes parameters (and is used plain)
+COMPILED_SIZE = 128  # compiling takes about 0.08 s at 64 names, 0.15 s at 128, more beyond
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,43 @@ class Solution:
         return self.status == OPTIMAL
 
 
+class Solver:
+    """Solves the rebalancing problems of one run, or of a batch: a formulation per shape,
+    bound afresh to each account's numbers (and each repair's), never rebuilt.
+
+    A formulation of up to COMPILED_SIZE names is compiled once and re-solved by substituting
+    numbers: that pays from the second solve (repairs, the max_names search, other accounts).
+    A larger one is solved plainly: compiling it costs more than the solves it would save.
+    Which path a problem takes depends on its shape alone, so an account's answer is the same
+    whether it is solved alone or in a batch.
+    """
+
+    def __init__(self, options: SolveOptions | None = None) -> None:
+        self.options = options or SolveOptions()
+        self._forms: dict[Shape, Formulation] = {}
+
+    def formulation(self, inputs: Inputs) -> Formulation:
+        shape = Shape.of(inputs)
+        form = self._forms.get(shape)
+        if form is None:
+            form = self._forms[shape] = Formulation(shape, self.options)
+        return form.bind(inputs)
+
+    def solve(
+        self,
+        data: ProblemData,
+        target: Target | None,
+        limits: EffectiveLimits,
+        adjust: Adjust | None = None,
+    ) -> Solution:
+        """Lowest cost and risk change that meets the target band and every limit."""
+        inputs = Inputs(data, target, limits, self.options, adjust or Adjust())
+        form = self.formulation(inputs)
+        plain = form.shape.size > COMPILED_SIZE
+        status, solver, x = run(form.problem(), form.x, self.options.solvers, plain=plain)
+        return solution(form, status, solver, x)
+
+
 def solve(
     data: ProblemData,
     target: Target | None,
@@ -59,24 +98,17 @@ def solve(
     options: SolveOptions | None = None,
     adjust: Adjust | None = None,
 ) -> Solution:
-    """Lowest cost and risk change that meets the target band and every limit."""
-    options = options or SolveOptions()
-    form = build(data, target, limits, options, adjust)
-    if compiled.fits(form):  # the same problem, compiled once per size and re-solved
-        status, solver, x = compiled.solve(form, options)
-    else:
-        status, solver, x = run(form.problem(), form.x, options.solvers)
-    return solution(form, status, solver, x)
+    """One problem solved by a solver of its own (see Solver)."""
+    return Solver(options).solve(data, target, limits, adjust)
 
 
 def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) -> Solution:
-    """A Solution from a solved formulation's x (None when infeasible)."""
+    """A Solution from a solved formulation's x (None when infeasible), padding cut off."""
     data = form.data
     total = data.total_value
-    if x is None:
-        x = form.x0
-    x = np.maximum(x, 0.0)
-    dx = x - form.x0
+    x0 = form.x0
+    x = x0 if x is None else np.maximum(x[: data.n], 0.0)
+    dx = x - x0
     figures = {term.name: float(term(dx)) for term in form.terms}
     return Solution(
         status=status,
@@ -89,11 +121,11 @@ def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) 
 
 
 def run(
-    problem: cp.Problem, x: cp.Variable, solvers: tuple[str, ...], canon_backend: str | None = None
+    problem: cp.Problem, x: cp.Variable, solvers: tuple[str, ...], *, plain: bool = True
 ) -> tuple[str, str, np.ndarray | None]:
-    """Solve with each solver in turn until one is sure: (status, solver, x or None)."""
+    """Solve with each solver in turn until one is sure: (status, solver, x or None).
+    `plain`: parameters read as constants; else the problem is compiled once (DPP)."""
     fallback: tuple[str, str, np.ndarray | None] | None = None
-    backend = {"canon_backend": canon_backend} if canon_backend else {}
     failures: list[str] = []
     cause: Exception | None = None
     for name in solvers:
@@ -107,7 +139,9 @@ def run(
                 # The status says it, and is handled below; cvxpy's warning would only print.
                 warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
                 # No warm start: a compiled problem re-solved must give what a fresh one gives.
-                problem.solve(solver=name, warm_start=False, **backend)
+                problem.solve(
+                    solver=name, warm_start=False, ignore_dpp=plain, canon_backend=BACKEND
+                )
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             failures.append(f"{name}: {exc}")
             cause = exc

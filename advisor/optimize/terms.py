@@ -1,19 +1,22 @@
-"""Objective terms: each a small object called on the trade `dx` (a share of today's value V).
+"""Objective terms: each a small object that owns its cvxpy parameters, binds one account's
+numbers to them, and is called on the trade `dx` (a share of today's value V).
 
-Every term accepts a numpy array or a cvxpy expression, so the same code builds the problem and
-reports the figures of a solution afterwards. All terms are in units of V (0.001 = 0.1% of V)
-and are zero at dx = 0, so a portfolio with nothing to do costs nothing to leave alone.
+`term(dx)` takes a numpy array or a cvxpy expression, so the same code states the problem and
+reports the figures of a solution afterwards. `term.in_problem(x, dx)` is the form the
+problem is built from: the quadratic terms put their square on a variable of its own, so that
+the squared part holds no parameter and stays a QP's objective (a parameter inside a square
+makes cones of it, about four times slower). All terms are in units of V and zero at dx = 0.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import cvxpy as cp
 import numpy as np
 
-from advisor.optimize.data import REFERENCE_PARTICIPATION, ImpactForm, ProblemData
+from advisor.optimize.data import REFERENCE_PARTICIPATION, ImpactForm
+from advisor.optimize.inputs import Inputs
 
 Vector = Any  # a numpy array or a cvxpy expression
 
@@ -22,7 +25,24 @@ class Term(Protocol):
     @property
     def name(self) -> str: ...
 
+    def bind(self, inputs: Inputs) -> None: ...
+
     def __call__(self, dx: Vector) -> Any: ...
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]: ...
+
+
+def coef(param: cp.Parameter, dx: Vector, axis: int = 0) -> Any:
+    """`param` as the coefficient of `dx`: the parameter itself for the problem's variable,
+    else its numbers cut to dx's length (padding names trade nothing)."""
+    if param.ndim == 0:
+        return param if isinstance(dx, cp.Expression) else value(param)
+    size = param.shape[axis]
+    n = dx.shape[0]
+    if isinstance(dx, cp.Expression) and n == size:
+        return param
+    values = np.asarray(param.value)
+    return values[:n] if axis == 0 else values[:, :n]
 
 
 def _is_expr(x: Vector) -> bool:
@@ -37,69 +57,108 @@ def _sum_squares(x: Vector) -> Any:
     return cp.sum_squares(x) if _is_expr(x) else float(np.dot(x, x))
 
 
-@dataclass(frozen=True)
+def _sum(x: Vector) -> Any:
+    return cp.sum(x) if _is_expr(x) else float(np.sum(x))
+
+
+def value(param: cp.Parameter) -> float:
+    return float(np.asarray(param.value))
+
+
 class SpreadCost:
     """Half the bid-ask spread on every dollar traded."""
 
-    half_spread: np.ndarray
-    name: str = "spread"
+    name = "spread"
+
+    def __init__(self, n: int) -> None:
+        self.half_spread = cp.Parameter(n, nonneg=True, name="half_spread")
+
+    def bind(self, inputs: Inputs) -> None:
+        self.half_spread.value = inputs.pad(inputs.data.half_spread)
 
     def __call__(self, dx: Vector) -> Any:
-        return self.half_spread @ _abs(dx)
+        return coef(self.half_spread, dx) @ _abs(dx)
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        return self(dx), []
 
 
-@dataclass(frozen=True)
 class ImpactCost:
-    """Market impact, growing faster than linearly in trade size: coef_i * |dx_i| ** power."""
+    """Market impact, growing faster than linearly in trade size: coef_i * |dx_i| ** power.
+    Quadratic: (root_i dx_i) ** 2 with root = sqrt(coef)."""
 
-    coef: np.ndarray
-    power: float
-    name: str = "impact"
+    name = "impact"
 
-    def __call__(self, dx: Vector) -> Any:
-        if not _is_expr(dx):
-            return self.coef @ np.abs(dx) ** self.power
-        if self.power == 2:
-            return self.coef @ cp.square(dx)
-        return self.coef @ cp.power(cp.abs(dx), self.power)
+    def __init__(self, n: int, power: float) -> None:
+        self.power = power
+        self.root = cp.Parameter(n, nonneg=True, name="impact_root")  # power 2
+        self.coef = cp.Parameter(n, nonneg=True, name="impact_coef")  # power 1.5
 
-    @classmethod
-    def of(cls, data: ProblemData) -> ImpactCost:
-        """Impact of a trade dx (share of V): the data's dollar formula divided by V."""
-        total = data.total_value
+    def bind(self, inputs: Inputs) -> None:
+        data = inputs.data
         adv = data.adv.to_numpy(dtype=float)
         if data.impact_form is ImpactForm.QUADRATIC:
-            coef = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * total / adv
-            return cls(coef, 2.0)
-        return cls(data.impact_coef * np.sqrt(total / adv), 1.5)
+            per = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * inputs.total / adv
+        else:
+            per = data.impact_coef * np.sqrt(inputs.total / adv)
+        self.coef.value = inputs.pad(per)
+        self.root.value = inputs.pad(np.sqrt(per))
+
+    def __call__(self, dx: Vector) -> Any:
+        if self.power == 2:
+            return _sum_squares(_times(coef(self.root, dx), dx))
+        if not _is_expr(dx):
+            return coef(self.coef, dx) @ np.abs(dx) ** self.power
+        return coef(self.coef, dx) @ cp.power(cp.abs(dx), self.power)
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        if self.power != 2:
+            return self(dx), []
+        scaled = cp.Variable(dx.shape, name="impact_scaled")
+        return cp.sum_squares(scaled), [scaled == cp.multiply(self.root, dx)]
 
 
-@dataclass(frozen=True)
+def _times(a: Any, dx: Vector) -> Any:
+    return cp.multiply(a, dx) if _is_expr(dx) else a * dx
+
+
 class RiskChange:
     """Risk aversion x the variance of the trade itself: (dx)' (B F B' + S) (dx).
 
     Zero when nothing trades, and it grows with how far the trades move the portfolio's risk
-    profile from today's. Kept in factor form: `root` is G B' with G'G = F (k x n), never n x n.
+    profile from today's. Kept in factor form: `root` is sqrt(aversion) G B' with G'G = F
+    (k x n), never n x n.
     """
 
-    root: np.ndarray
-    specific_sd: np.ndarray
-    aversion: float
-    name: str = "risk"
+    name = "risk"
 
-    def __call__(self, dx: Vector) -> Any:
-        factor = self.root @ dx
-        specific = cp.multiply(self.specific_sd, dx) if _is_expr(dx) else self.specific_sd * dx
-        return self.aversion * (_sum_squares(factor) + _sum_squares(specific))
+    def __init__(self, n: int, factors: int, aversion: float) -> None:
+        self.aversion = aversion
+        self.root = cp.Parameter((factors, n), name="risk_root")
+        self.specific_sd = cp.Parameter(n, nonneg=True, name="specific_sd")
 
-    @classmethod
-    def of(cls, data: ProblemData, aversion: float) -> RiskChange:
+    def bind(self, inputs: Inputs) -> None:
+        data = inputs.data
+        scale = np.sqrt(self.aversion)
         root = factor_root(data.factor_cov.to_numpy(dtype=float))
         exposure_root = root @ data.loadings.to_numpy(dtype=float).T
-        return cls(exposure_root, np.sqrt(data.specific_var.to_numpy(dtype=float)), aversion)
+        padded = np.zeros(self.root.shape)
+        padded[:, : data.n] = scale * exposure_root
+        self.root.value = padded
+        self.specific_sd.value = inputs.pad(scale * np.sqrt(data.specific_var.to_numpy(float)))
+
+    def __call__(self, dx: Vector) -> Any:
+        factor = coef(self.root, dx, axis=1) @ dx
+        specific = _times(coef(self.specific_sd, dx), dx)
+        return _sum_squares(factor) + _sum_squares(specific)
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        factor = cp.Variable(self.root.shape[0], name="risk_factor")
+        specific = cp.Variable(dx.shape, name="risk_specific")
+        rules = [factor == self.root @ dx, specific == cp.multiply(self.specific_sd, dx)]
+        return cp.sum_squares(factor) + cp.sum_squares(specific), rules
 
 
-@dataclass(frozen=True)
 class TargetPull:
     """A small pull toward the target's centre: weight * ((e - target)' x) ** 2, x = x0 + dx.
 
@@ -107,47 +166,84 @@ class TargetPull:
     inside the band and leaves a margin for rounding to whole shares.
     """
 
-    gap: np.ndarray
-    x0: np.ndarray
-    weight: float
-    name: str = "target_pull"
+    name = "target_pull"
+
+    def __init__(self, n: int, weight: float) -> None:
+        self.weight = weight
+        self.gap = cp.Parameter(n, name="gap")
+        self.x0 = cp.Parameter(n, name="pull_x0")
+
+    def bind(self, inputs: Inputs) -> None:
+        assert inputs.target is not None
+        exposure = inputs.data.exposure(inputs.target.measure)
+        self.gap.value = inputs.pad(exposure - inputs.target.value)
+        self.x0.value = inputs.pad(inputs.x0)
 
     def __call__(self, dx: Vector) -> Any:
-        miss = self.gap @ (self.x0 + dx)
+        miss = coef(self.gap, dx) @ (coef(self.x0, dx) + dx)
         return self.weight * (cp.square(miss) if _is_expr(miss) else float(miss) ** 2)
 
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        miss = cp.Variable(name="target_miss")
+        return self.weight * cp.square(miss), [miss == self.gap @ x]
 
-@dataclass(frozen=True)
+
 class TargetMiss:
     """The target band as a soft penalty: weight x how far (e - target)' x lies outside
-    +-band x 1'x. Used for the best proposal when the target is out of reach."""
+    +-band x 1'x. Used for the best proposal when the target is out of reach. The weight is
+    folded into the gap and the band, so no parameter multiplies another (as DPP requires)."""
 
-    gap: np.ndarray
-    x0: np.ndarray
-    band: float
-    weight: float
-    name: str = "target_miss"
+    name = "target_miss"
+
+    def __init__(self, n: int) -> None:
+        self.gap = cp.Parameter(n, name="miss_gap")  # weight x (e - target)
+        self.x0 = cp.Parameter(n, name="miss_x0")
+        self.band = cp.Parameter(nonneg=True, name="miss_band")  # weight x band
+
+    def bind(self, inputs: Inputs) -> None:
+        target = inputs.target
+        assert target is not None
+        weight = inputs.adjust.soft_target
+        exposure = inputs.data.exposure(target.measure)
+        self.gap.value = inputs.pad(weight * (exposure - target.value))
+        self.x0.value = inputs.pad(inputs.x0)
+        self.band.value = weight * max(target.band - inputs.adjust.margin("target"), 0.0)
 
     def __call__(self, dx: Vector) -> Any:
-        x = self.x0 + dx
+        x = coef(self.x0, dx) + dx
         if _is_expr(dx):
-            return self.weight * cp.pos(cp.abs(self.gap @ x) - self.band * cp.sum(x))
-        return self.weight * max(abs(float(self.gap @ x)) - self.band * float(x.sum()), 0.0)
+            return cp.pos(cp.abs(coef(self.gap, dx) @ x) - coef(self.band, dx) * cp.sum(x))
+        outside = abs(float(coef(self.gap, dx) @ x)) - value(self.band) * float(x.sum())
+        return max(outside, 0.0)
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        return cp.pos(cp.abs(self.gap @ x) - self.band * cp.sum(x)), []
 
 
-@dataclass(frozen=True)
 class CashDrift:
     """weight x the cash raised above max(today's cash, the floor): a rotation keeps money
     invested, so selling to cash (a cheap way to lift a ratio to equity) is not free."""
 
-    cash: float  # today's cash, share of V
-    ceiling: float  # cash share that is free to keep: max(today's, the floor)
-    weight: float
-    name: str = "cash_drift"
+    name = "cash_drift"
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.cash = cp.Parameter(name="cash")  # today's cash, share of V
+        self.ceiling = cp.Parameter(name="ceiling")  # cash share free to keep
+
+    def bind(self, inputs: Inputs) -> None:
+        cash = inputs.data.cash / inputs.total
+        self.cash.value = cash
+        self.ceiling.value = max(cash, inputs.limits.cash_min)
 
     def __call__(self, dx: Vector) -> Any:
-        raised = self.cash - (cp.sum(dx) if _is_expr(dx) else float(np.sum(dx))) - self.ceiling
-        return self.weight * (cp.pos(raised) if _is_expr(dx) else max(float(raised), 0.0))
+        if _is_expr(dx):
+            return self.weight * cp.pos(self.cash - cp.sum(dx) - self.ceiling)
+        raised = value(self.cash) - _sum(dx) - value(self.ceiling)
+        return self.weight * max(float(raised), 0.0)
+
+    def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
+        return self(dx), []
 
 
 def factor_root(cov: np.ndarray) -> np.ndarray:

@@ -1,0 +1,100 @@
+"""The numbers of one account that the terms and constraints bind to their parameters.
+
+Vectors are padded to `size` names (a multiple of PAD): padding names hold nothing and may not
+trade, so they change no answer, and accounts of similar size share one formulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Final
+
+import numpy as np
+
+from advisor.limits import EffectiveLimits
+from advisor.optimize.data import ProblemData
+from advisor.portfolio import Target
+
+PAD: Final = 32
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How the problem is weighed and solved (defaults documented in README)."""
+
+    risk_aversion: float = 1.0  # x the variance of the trade (annual), against costs in V
+    centre_weight: float = 0.1  # x ((measure - target) x equity share) ** 2
+    cash_drift: float = 0.02  # x the cash raised above max(today's cash, cash_min), share of V
+    max_order_share: float = 0.25  # no buy above this share of V (pre-trade check)
+    max_adv_share: float = 0.05  # no order above this share of the security's ADV
+    solvers: tuple[str, ...] = ("CLARABEL", "HIGHS")
+
+
+@dataclass(frozen=True)
+class Adjust:
+    """What rounding and repair change between solves; the default changes nothing.
+
+    reserve: costs set aside in the cash floor and position caps (share of V).
+    margins: constraint name -> how much tighter than the rule to aim (in the rule's units).
+    frozen: tickers that must not trade. at_least: ticker -> a signed minimum trade (share of V).
+    soft_target: when > 0, the target band is a penalty of this weight, not a constraint.
+    excluded: tickers that must end at zero (sold out, or not bought), for max_names.
+    """
+
+    reserve: float = 0.0
+    margins: Mapping[str, float] = field(default_factory=dict)
+    frozen: frozenset[str] = frozenset()
+    at_least: Mapping[str, float] = field(default_factory=dict)
+    soft_target: float = 0.0
+    excluded: frozenset[str] = frozenset()
+
+    def margin(self, name: str) -> float:
+        return self.margins.get(name, 0.0)
+
+
+def padded(n: int) -> int:
+    return -(-n // PAD) * PAD
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """One account's problem: its data, target, limits and the adjustment of this solve."""
+
+    data: ProblemData
+    target: Target | None
+    limits: EffectiveLimits
+    options: SolveOptions
+    adjust: Adjust
+
+    @property
+    def size(self) -> int:
+        return padded(self.data.n)
+
+    @property
+    def total(self) -> float:
+        return self.data.total_value
+
+    @cached_property
+    def x0(self) -> np.ndarray:
+        """Today's values as a share of V, unpadded."""
+        return np.asarray(self.data.values.to_numpy(dtype=float) / self.total)
+
+    @cached_property
+    def equity(self) -> float:
+        return float(self.x0.sum())
+
+    @property
+    def with_sectors(self) -> bool:
+        return bool(self.data.sectors) and self.equity > 0
+
+    def pad(self, values: Any, fill: float = 0.0) -> np.ndarray:
+        """`values` (one per ticker) padded to `size` with `fill`."""
+        out = np.full(self.size, fill)
+        out[: self.data.n] = np.asarray(values, dtype=float)
+        return out
+
+    def mask(self, tickers: Any) -> np.ndarray:
+        """Which of the tickers are in `tickers` (unpadded)."""
+        return np.asarray(self.data.tickers.isin(list(tickers)))
