@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from advisor.enums import CheckName, Status
 from advisor.errors import AdvisorError, InputError, Location
-
-SEVERITY = (2, 4, 3, 1)  # a batch exits with the most severe code among its accounts
+from advisor.outcome import worst
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AccountResult:
 
     path: str
     account: str
-    status: str
+    status: Status
     exit_code: int
     trades: int
     turnover: float
@@ -68,32 +68,27 @@ def run_account(path: str, scheme: str = "cumulative", model: str | None = None,
                 solver: Any = None) -> AccountResult:
     """Rebalance one account; a known error becomes its status rather than stopping the batch."""
     from advisor.market import SizeScheme
-    from advisor.rebalance import blocked, propose, turnover
+    from advisor.outcome import outcome
+    from advisor.rebalance import propose, turnover
     from advisor.report.files import proposal_json
 
     try:
         proposal = propose(Path(path), SizeScheme(scheme), model, solver)
     except AdvisorError as exc:
-        return AccountResult(path, "", "error", exc.exit_code, 0, 0.0, None, str(exc), None)
-    failed = blocked(proposal) + proposal.plan.failures()
-    target_failed = any(c.name == "target" for c in failed)
-    code, message = 0, ""
-    if proposal.plan.diagnosis is not None:
-        code, message = 3, proposal.plan.diagnosis.message()
-    elif failed:
-        code = 4
-        message = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
+        return AccountResult(path, "", Status.ERROR, exc.exit_code, 0, 0.0, None, str(exc), None)
+    result = outcome(proposal)
+    target_failed = any(c.name == CheckName.TARGET and not c.ok for c in proposal.plan.checks)
     has_target = proposal.scored.loaded.portfolio.target is not None
     return AccountResult(
         path=path,
         account=proposal.scored.loaded.portfolio.account,
-        status=proposal.status if code != 4 else "blocked",
-        exit_code=code,
+        status=result.status,
+        exit_code=result.exit_code,
         trades=len(proposal.plan.trades),
         turnover=round(turnover(proposal), 6),
         target_reached=(not target_failed) if has_target else None,
-        message=message,
-        proposal_json=proposal_json(proposal) if code != 4 else None,
+        message=result.message,
+        proposal_json=proposal_json(proposal) if result.written else None,
     )
 
 
@@ -162,6 +157,5 @@ def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
 
 
 def exit_code(results: Iterable[AccountResult]) -> int:
-    codes = {result.exit_code for result in results}
-    return next((code for code in SEVERITY if code in codes), 0)
+    return worst(result.exit_code for result in results)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
+from advisor.enums import CheckName
 from advisor.limits import RISK_LIMITS, EffectiveLimits
 from advisor.portfolio import Target
 
@@ -37,7 +38,7 @@ EQUITY_KEPT: Final = 0.5  # a rebalance keeps this share of today's equity inves
 class Check:
     """One rule, checked: its value against its limit, and which securities break it."""
 
-    name: str
+    name: CheckName
     ok: bool
     value: float
     limit: float
@@ -160,11 +161,13 @@ def check_trades(
     now_after = measures(state.values, data.exposures).fillna(0.0)
     for name, measure in RISK_LIMITS.items():
         level, cap = float(now_after[measure]), getattr(limits, name)
-        out.append(Check(name, level <= cap + RATIO_TOL, level, cap, f"{measure} after trades"))
+        out.append(
+            Check(CheckName(name), level <= cap + RATIO_TOL, level, cap, f"{measure} after trades")
+        )
     turnover = float(state.trade_values.abs().sum()) / data.total_value
     out.append(
         Check(
-            "max_turnover",
+            CheckName.MAX_TURNOVER,
             turnover <= limits.max_turnover + RATIO_TOL,
             turnover,
             limits.max_turnover,
@@ -184,11 +187,11 @@ def check_trades(
 def target_check(values: pd.Series, exposures: pd.DataFrame, target: Target) -> Check:
     level = float(measures(values, exposures)[target.measure])
     if not np.isfinite(level):
-        return Check("target", False, level, target.value, "no equity held: no measure")
+        return Check(CheckName.TARGET, False, level, target.value, "no equity held: no measure")
     miss = abs(level - target.value)
     ok = miss <= target.band + RATIO_TOL
     return Check(
-        "target",
+        CheckName.TARGET,
         ok,
         level,
         target.value,
@@ -218,18 +221,18 @@ def pretrade_checks(
     participation = amount / data.adv
     too_thick = participation > max_adv_share + RATIO_TOL
     return [
-        Check("prices", bad_price.empty, float(len(bad_price)), 0.0, _names(bad_price)),
+        Check(CheckName.PRICES, bad_price.empty, float(len(bad_price)), 0.0, _names(bad_price)),
         _no_short(data, state),
         _cash_floor(state, limits.cash_min),
         Check(
-            "order_share",
+            CheckName.ORDER_SHARE,
             not too_big.any(),
             float(order_share.max()),
             max_order_share,
             _names(too_big.index[too_big]),
         ),
         Check(
-            "adv_share",
+            CheckName.ADV_SHARE,
             not too_thick.any(),
             float(participation.max()),
             max_adv_share,
@@ -254,29 +257,32 @@ def _names(index: Iterable[object], most: int = 5) -> str:
 def _no_short(data: ProblemData, state: After) -> Check:
     oversold = -state.shares[state.shares < -SHARE_TOL]
     worst = float(oversold.max()) if len(oversold) else 0.0
-    return Check("no_short", oversold.empty, worst, 0.0, _names(oversold.index))
+    return Check(CheckName.NO_SHORT, oversold.empty, worst, 0.0, _names(oversold.index))
 
 
 def _whole_shares(data: ProblemData, quantities: pd.Series, whole: bool) -> Check:
     if not whole:
-        return Check("whole_shares", True, 0.0, 0.0, "fractional shares allowed")
+        return Check(CheckName.WHOLE_SHARES, True, 0.0, 0.0, "fractional shares allowed")
     fractional = (quantities - quantities.round()).abs() > SHARE_TOL
     sells_all = (quantities + data.shares).abs() <= SHARE_TOL
     bad = fractional & ~sells_all
-    return Check("whole_shares", not bad.any(), float(bad.sum()), 0.0, _names(bad.index[bad]))
+    return Check(
+        CheckName.WHOLE_SHARES, not bad.any(), float(bad.sum()), 0.0, _names(bad.index[bad])
+    )
 
 
 def _min_trade(state: After, traded: pd.Series, minimum: float) -> Check:
     amount = state.trade_values.abs()[traded]
     small = amount[amount < minimum * (1 - MONEY_TOL)]
     least = float(amount.min()) if len(amount) else 0.0
-    return Check("min_trade_value", small.empty, least, minimum, _names(small.index))
+    return Check(CheckName.MIN_TRADE_VALUE, small.empty, least, minimum, _names(small.index))
 
 
 def _cash_floor(state: After, cash_min: float) -> Check:
     share = state.cash / state.total if state.total > 0 else 0.0
     ok = state.cash >= cash_min * state.total - MONEY_TOL * max(state.total, 1.0)
-    return Check("cash_min", ok, share, cash_min, f"cash after trades and costs ${state.cash:,.2f}")
+    detail = f"cash after trades and costs ${state.cash:,.2f}"
+    return Check(CheckName.CASH_MIN, ok, share, cash_min, detail)
 
 
 def _restricted(data: ProblemData, quantities: pd.Series) -> list[Check]:
@@ -284,14 +290,14 @@ def _restricted(data: ProblemData, quantities: pd.Series) -> list[Check]:
     bad_buy = (quantities > 0) & ~data.can_buy.astype(bool)
     return [
         Check(
-            "no_sell",
+            CheckName.NO_SELL,
             not bad_sell.any(),
             float(bad_sell.sum()),
             0.0,
             _names(bad_sell.index[bad_sell]),
         ),
         Check(
-            "no_buy/buy_from",
+            CheckName.NO_BUY,
             not bad_buy.any(),
             float(bad_buy.sum()),
             0.0,
@@ -313,13 +319,15 @@ def _positions(
     if len(added):
         detail += (", " if detail else "") + "added to (above the default today): "
         detail += _names(added.index)
-    return Check("max_position", over.empty and added.empty, worst, limits.max_position, detail)
+    ok = over.empty and added.empty
+    return Check(CheckName.MAX_POSITION, ok, worst, limits.max_position, detail)
 
 
 def names_check(shares: pd.Series, max_names: int) -> Check:
     """At most `max_names` securities held after trades (a fund is one name; cash is none)."""
     held = int((shares > SHARE_TOL).sum())
-    return Check("max_names", held <= max_names, float(held), float(max_names), "names held after")
+    ok = held <= max_names
+    return Check(CheckName.MAX_NAMES, ok, float(held), float(max_names), "names held after")
 
 
 def _equity_kept(data: ProblemData, state: After, cash_min: float) -> Check:
@@ -329,16 +337,16 @@ def _equity_kept(data: ProblemData, state: After, cash_min: float) -> Check:
     equity = float(state.values.sum()) / total
     least = min(EQUITY_KEPT * data.equity_value, 0.9 * (1 - cash_min) * state.total) / total
     ok = equity >= least - RATIO_TOL
-    return Check("equity_kept", ok, equity, least, "equity after trades / value today")
+    return Check(CheckName.EQUITY_KEPT, ok, equity, least, "equity after trades / value today")
 
 
 def _sector_drift(data: ProblemData, state: After, limit: float) -> Check:
     sectors = [c for c in data.exposures.columns if str(c).startswith("sector:")]
     if not sectors or data.values.sum() <= 0:
-        return Check("sector_drift_max", True, 0.0, limit, "no sectors today")
+        return Check(CheckName.SECTOR_DRIFT_MAX, True, 0.0, limit, "no sectors today")
     before = measures(data.values, data.exposures[sectors])
     now = measures(state.values, data.exposures[sectors]).fillna(0.0)
     drift = (now - before).abs()
     worst = float(drift.max())
     bad = drift[drift > limit + RATIO_TOL]
-    return Check("sector_drift_max", bad.empty, worst, limit, _names(bad.index))
+    return Check(CheckName.SECTOR_DRIFT_MAX, bad.empty, worst, limit, _names(bad.index))

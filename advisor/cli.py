@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -98,19 +99,9 @@ def score(
             return
         from advisor.report.terminal import print_view, score_view
 
-        print_view(score_view(scored, _user_limits(scored.loaded.portfolio.limits)))
+        print_view(score_view(scored))
 
     _run(body, short=True)
-
-
-def _user_limits(limits: Any) -> dict[str, float | None]:
-    return {
-        "refinancing": limits.refinancing_max,
-        "floating_debt": limits.floating_debt_max,
-        "weak_coverage": limits.weak_coverage_max,
-        "unprofitable": limits.unprofitable_max,
-        "economic_sensitivity": limits.economic_sensitivity_max,
-    }
 
 
 @app.command()
@@ -179,14 +170,14 @@ def rebalance(
         return
     portfolio = portfolios[0]
 
-    def body() -> int:
-        from advisor.errors import PreTradeCheckFailed
-        from advisor.rebalance import blocked, propose
+    def body() -> None:
+        from advisor.outcome import outcome
+        from advisor.rebalance import propose
         from advisor.report.files import (
             WRITERS,
             check_limit_band,
             check_output_path,
-            proposal_dict,
+            proposal_document,
             write_basket,
             write_proposal,
         )
@@ -199,24 +190,19 @@ def rebalance(
             check_output_path(basket, "--basket", (".csv",))
         check_limit_band(limit_band, basket)
         proposal = propose(portfolio, _scheme(scheme), model)
-        # One view for a fresh and a saved proposal: both render the proposal's JSON form.
-        print_view(saved_view(proposal_dict(proposal)))
-        failed = blocked(proposal) + proposal.plan.failures()
-        if proposal.plan.diagnosis is None and failed:
-            names = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
-            raise PreTradeCheckFailed(f"the proposal was not written: {names}")
-        if output is not None:
-            write_proposal(proposal, output)
-        if basket is not None:
-            write_basket(proposal, basket, limit_band)
-        if proposal.plan.diagnosis is not None:
-            typer.echo("error: " + proposal.plan.diagnosis.message(), err=True)
-            return 3
-        return 0
+        # One view for a fresh and a saved proposal: both render the proposal document.
+        print_view(saved_view(proposal_document(proposal)))
+        result = outcome(proposal)
+        if result.written:  # out of reach still writes the best proposal, then says why
+            if output is not None:
+                write_proposal(proposal, output)
+            if basket is not None:
+                write_basket(proposal, basket, limit_band)
+        error = result.error()
+        if error is not None:
+            raise error
 
-    code = _run(body)
-    if code:
-        raise typer.Exit(code)
+    _run(body)
 
 
 def _rebalance_batch(
@@ -298,17 +284,17 @@ def review(
     """Show a saved proposal again: verdict, trades, before and after, checks."""
 
     def body() -> None:
-        from advisor.report.files import DICT_WRITERS, check_output_path, write_saved
+        from advisor.proposal import read_proposal
+        from advisor.report.files import DOCUMENT_WRITERS, check_output_path, write_document
         from advisor.report.review import saved_view
-        from advisor.report.saved import load_proposal
         from advisor.report.terminal import print_view
 
         if output is not None:
-            check_output_path(output, "--output", tuple(DICT_WRITERS))
-        data = load_proposal(proposal)
-        print_view(saved_view(data))
+            check_output_path(output, "--output", tuple(DOCUMENT_WRITERS))
+        document = read_proposal(proposal)
+        print_view(saved_view(document))
         if output is not None:
-            write_saved(data, output)
+            write_document(document, output)
 
     _run(body, short=True)
 
@@ -374,9 +360,24 @@ def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
     _run(body, short=True)
 
 
+class SchemaOf(StrEnum):
+    portfolio = "portfolio"
+    proposal = "proposal"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the portfolio file (for editors)."""
+def schema(
+    of: Annotated[
+        SchemaOf,
+        typer.Argument(help="portfolio (the YAML file) or proposal (the JSON of --output x.json)."),
+    ] = SchemaOf.portfolio,
+) -> None:
+    """Print a JSON Schema: of the portfolio file (for editors), or of the proposal document."""
+    if of == SchemaOf.proposal:
+        from advisor.proposal import proposal_schema
+
+        _print_json(proposal_schema())
+        return
     from advisor.portfolio.loading import portfolio_schema
 
     _print_json(portfolio_schema())

@@ -11,16 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from advisor import measures
 from advisor.market import BANDS, RISK_MEASURES
 
-RISK_KEYS = {  # the JSON / table name of each risk measure
-    "refinancing": "refinancing",
-    "floating_debt": "floating_debt",
-    "weak_coverage": "weak_coverage",
-    "unprofitable": "unprofitable",
-    "economic_sensitivity": "economic_sensitivity",
-    "domestic_revenue": "domestic_revenue_share",
-}
+# Exposure column -> the JSON / table name of each risk measure.
+RISK_KEYS = {m.name: m.key for m in measures.RISK_MEASURES}
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
+from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.portfolio import Portfolio
 from advisor.portfolio.editing import EditableYaml
 from advisor.portfolio.loading import load_portfolio
 from advisor.portfolio.tickers import ticker_key
-from advisor.report.saved import load_proposal
+from advisor.proposal import Order, Orders, read_orders
 from advisor.writing import write_atomic
 
 REQUIRED = ("ticker", "side", "shares", "price")
 OPTIONAL = ("date",)
-SIDES = ("BUY", "SELL")
 TOLERANCE = 1e-9  # relative slack when comparing share counts
 
 
@@ -46,7 +45,7 @@ class LotRule(StrEnum):
 class Fill:
     line: int  # in the fills file
     ticker: str  # as the proposal spells it
-    side: str  # BUY or SELL
+    side: Side
     shares: float
     price: float
     acquired: date  # the fill's date, else today
@@ -55,7 +54,7 @@ class Fill:
     def cash(self) -> float:
         """Cash the fill adds (a sale) or spends (a purchase)."""
         amount = self.shares * self.price
-        return amount if self.side == "SELL" else -amount
+        return amount if self.side == Side.SELL else -amount
 
 
 @dataclass(frozen=True)
@@ -77,13 +76,13 @@ def apply_fills(
     today: date | None = None,
 ) -> Applied:
     """Check every fill, then update the portfolio file; raise InputError before any write."""
-    proposal = load_proposal(proposal_path, report=False)
-    path, raw = _portfolio_bytes(proposal, proposal_path, portfolio)
+    orders = read_orders(proposal_path)
+    path, raw = _portfolio_bytes(orders, proposal_path, portfolio)
     loaded = load_portfolio(path)
     held: dict[str, float] = defaultdict(float)
     for holding in loaded.portfolio.holdings:
         held[ticker_key(holding.ticker)] += holding.quantity
-    fills = read_fills(fills_path, proposal["trades"], held, today or date.today())
+    fills = read_fills(fills_path, orders.trades, held, today or date.today())
     document = EditableYaml(raw.decode("utf-8-sig"))
     before = {f.ticker: document.shares(f.ticker) for f in fills}
     cash_before = float(loaded.portfolio.cash)
@@ -97,7 +96,7 @@ def apply_fills(
             "cash balance)",
         )
     for fill in fills:
-        if fill.side == "BUY":
+        if fill.side == Side.BUY:
             document.buy(fill.ticker, fill.shares, fill.price, fill.acquired)
         else:
             document.sell(fill.ticker, fill.shares, lot_rule.value)
@@ -112,17 +111,10 @@ def apply_fills(
 
 
 def _portfolio_bytes(
-    proposal: dict[str, Any], proposal_path: Path, override: Path | None
+    orders: Orders, proposal_path: Path, override: Path | None
 ) -> tuple[Path, bytes]:
-    inputs = proposal["inputs"]
-    for key in ("portfolio", "sha256"):
-        if not isinstance(inputs.get(key), str):
-            raise InputError(
-                Location(proposal_path, field=f"inputs.{key}"),
-                "is missing",
-                fix="write the proposal again with `advisor rebalance PORTFOLIO --output x.json`",
-            )
-    path = override or Path(inputs["portfolio"])
+    inputs = orders.inputs
+    path = override or Path(inputs.portfolio)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -135,22 +127,22 @@ def _portfolio_bytes(
             Location(path, field="file"), f"cannot be read ({exc.strerror})", fix=fix
         ) from exc
     digest = hashlib.sha256(raw).hexdigest()
-    if digest != inputs["sha256"]:
+    if digest != inputs.sha256:
         raise InputError(
             Location(path, field="file"),
             f"has changed since the proposal was made (sha256 {digest[:12]}..., the proposal "
-            f"{proposal_path} was made from {inputs['sha256'][:12]}...)",
+            f"{proposal_path} was made from {inputs.sha256[:12]}...)",
             fix="run `advisor rebalance` again and apply the fills against the new proposal",
         )
     return path, raw
 
 
 def read_fills(
-    path: Path, trades: list[dict[str, Any]], held: dict[str, float], today: date
+    path: Path, trades: list[Order], held: dict[str, float], today: date
 ) -> list[Fill]:
     """Parse the fills CSV and check each fill against the proposal and the holdings."""
     rows = _rows(path)
-    proposed = {ticker_key(str(t["ticker"])): t for t in trades}
+    proposed = {ticker_key(t.ticker): t for t in trades}
     filled: dict[str, float] = defaultdict(float)
     fills = []
     for line, row in rows:
@@ -158,7 +150,7 @@ def read_fills(
         key = ticker_key(fill.ticker)
         filled[key] += fill.shares
         total, trade = filled[key], proposed[key]
-        if fill.side == "SELL" and total > held.get(key, 0.0) * (1 + TOLERANCE):
+        if fill.side == Side.SELL and total > held.get(key, 0.0) * (1 + TOLERANCE):
             raise InputError(
                 Location(path, line, "shares"),
                 f"sells {total:g} {fill.ticker} in all but the portfolio holds "
@@ -166,11 +158,11 @@ def read_fills(
                 value=row["shares"],
                 fix="a sale cannot exceed the shares held; check the fills",
             )
-        if total > float(trade["shares"]) * (1 + TOLERANCE):
+        if total > trade.shares * (1 + TOLERANCE):
             raise InputError(
                 Location(path, line, "shares"),
                 f"fills {total:g} {fill.ticker} in all, more than the "
-                f"{float(trade['shares']):g} proposed",
+                f"{trade.shares:g} proposed",
                 value=row["shares"],
                 fix="fills may be partial but never exceed the proposal",
             )
@@ -259,28 +251,29 @@ def _header(path: Path, line: int, values: list[str]) -> list[str]:
 
 
 def _fill(
-    path: Path, line: int, row: dict[str, str], proposed: dict[str, dict[str, Any]], today: date
+    path: Path, line: int, row: dict[str, str], proposed: dict[str, Order], today: date
 ) -> Fill:
     def error(field: str, problem: str, fix: str) -> InputError:
         return InputError(Location(path, line, field), problem, value=row[field], fix=fix)
 
     trade = proposed.get(ticker_key(row["ticker"]))
     if trade is None:
-        known = ", ".join(str(t["ticker"]) for t in proposed.values()) or "none"
+        known = ", ".join(t.ticker for t in proposed.values()) or "none"
         raise error(
             "ticker",
             "is not a trade in the proposal",
             f"fills must be trades the proposal made (proposed: {known}); make a new "
             "proposal for other trades",
         )
-    side = row["side"].upper()
-    if side not in SIDES:
-        raise error("side", "is not a side", "write BUY or SELL")
-    if side != trade["side"]:
+    try:
+        side = Side(row["side"].upper())
+    except ValueError:
+        raise error("side", "is not a side", "write BUY or SELL") from None
+    if side != trade.side:
         raise error(
             "side",
-            f"is not the proposal's side ({trade['side']} {trade['ticker']})",
-            f"the proposal {trade['side'].lower()}s {trade['ticker']}",
+            f"is not the proposal's side ({trade.side} {trade.ticker})",
+            f"the proposal {trade.side.lower()}s {trade.ticker}",
         )
     shares = _positive(row["shares"])
     if shares is None:
@@ -298,7 +291,7 @@ def _fill(
             acquired = date.fromisoformat(row["date"])
         except ValueError:
             raise error("date", "is not a date", "write the trade date as YYYY-MM-DD") from None
-    return Fill(line, str(trade["ticker"]), side, shares, price, acquired)
+    return Fill(line, trade.ticker, side, shares, price, acquired)
 
 
 def _positive(text: str) -> float | None:

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from advisor import measures
 from advisor.portfolio import Limits
 
 USER: Final = "user"
@@ -32,15 +33,7 @@ DEFAULT: Final = "default"
 LOOSENED: Final = "default, loosened to today"
 
 # Limit name -> the portfolio measure it caps (a ratio to equity value, see checks.measures).
-RISK_LIMITS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "refinancing_max": "refinancing",
-        "floating_debt_max": "floating_debt",
-        "weak_coverage_max": "weak_coverage",
-        "unprofitable_max": "unprofitable",
-        "economic_sensitivity_max": "economic_sensitivity",
-    }
-)
+RISK_LIMITS: Final[Mapping[str, str]] = measures.RISK_LIMITS
 
 
 @dataclass(frozen=True)
@@ -54,21 +47,11 @@ class Default:
 
 DEFAULTS: Final[Mapping[str, Default]] = MappingProxyType(
     {
-        "refinancing_max": Default(
-            0.10, "$ of debt due within 24 months per $ of equity owned", "to today's value"
-        ),
-        "floating_debt_max": Default(
-            0.10, "$ of floating-rate debt per $ of equity owned", "to today's value"
-        ),
-        "weak_coverage_max": Default(
-            0.25, "share of equity in companies with interest coverage < 1.5", "to today's value"
-        ),
-        "unprofitable_max": Default(
-            0.25, "share of equity in companies with negative earnings", "to today's value"
-        ),
-        "economic_sensitivity_max": Default(
-            1.40, "weighted earnings sensitivity to US growth (market = 1)", "to today's value"
-        ),
+        **{
+            m.cap.key: Default(m.cap.default, m.cap.meaning, "to today's value")
+            for m in measures.CAPPED
+            if m.cap is not None
+        },
         "max_turnover": Default(1.00, "sum of |trade value| / portfolio value", "never needed"),
         "max_position": Default(
             0.20,

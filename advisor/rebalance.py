@@ -114,11 +114,6 @@ def problem_data(scored: Scored) -> ProblemData:
     )
 
 
-def blocked(proposal: Proposal) -> list[Check]:
-    """Pre-trade checks that failed: the proposal must not be written as fine."""
-    return [check for check in proposal.pretrade if not check.ok]
-
-
 def turnover(proposal: Proposal) -> float:
     value = proposal.before.value
     return float(np.abs(proposal.plan.trades["value"]).sum() / value) if value else 0.0

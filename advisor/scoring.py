@@ -12,6 +12,7 @@ from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
 from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, resolve_tickers
+from advisor.proposal import significant
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,9 @@ def score_dict(scored: Scored) -> dict[str, Any]:
 
 
 def _rounded(value: Any) -> Any:
-    """Floats at 8 significant digits: stable across platforms, byte-identical output."""
+    """Floats at 8 significant digits, as in a proposal: byte-identical output."""
     if isinstance(value, float):
-        return float(f"{value:.8g}")
+        return significant(value)
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -17,9 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
+from advisor.proposal import ProposalDocument
 from advisor.rebalance import propose
-from advisor.report.files import proposal_dict
-from advisor.report.html import CSP, proposal_html
+from advisor.report.files import proposal_document
+from advisor.report.html import CSP
+from advisor.report.html import proposal_html as render
 from tests.conftest import ROOT
 
 ROTATION = ROOT / "portfolios" / "rotation.yaml"
@@ -33,13 +35,18 @@ needs_chromium = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def rotation() -> dict[str, Any]:
     """The proposal for portfolios/rotation.yaml as its JSON dict (one solve for the module)."""
-    data = json.loads(json.dumps(proposal_dict(propose(ROTATION))))
+    data = json.loads(proposal_document(propose(ROTATION)).to_json())
     assert data["trades"], "the rotation example should propose trades"
     return data
 
 
+def page_of(data: dict[str, Any]) -> str:
+    """The report of a proposal given as its JSON dict (edited by the tests)."""
+    return render(ProposalDocument.model_validate(data))
+
+
 def test_page_is_self_contained(rotation: dict[str, Any]) -> None:
-    page = proposal_html(rotation)
+    page = page_of(rotation)
     assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page
     assert not re.search(r"https?://", page), "no URL at all: nothing to load"
     assert not re.search(r"<(link|img|iframe|object|embed)\b|\bsrc=|@import|url\(", page)
@@ -47,7 +54,7 @@ def test_page_is_self_contained(rotation: dict[str, Any]) -> None:
 
 
 def test_page_shows_what_a_reviewer_needs(rotation: dict[str, Any]) -> None:
-    page = proposal_html(rotation)
+    page = page_of(rotation)
     inputs = rotation["inputs"]
     for text in (
         inputs["account"],
@@ -70,7 +77,7 @@ def test_page_shows_what_a_reviewer_needs(rotation: dict[str, Any]) -> None:
 
 
 def test_same_proposal_same_bytes(rotation: dict[str, Any]) -> None:
-    assert proposal_html(rotation) == proposal_html(copy.deepcopy(rotation))
+    assert page_of(rotation) == page_of(copy.deepcopy(rotation))
 
 
 def test_every_text_is_escaped(rotation: dict[str, Any]) -> None:
@@ -78,7 +85,7 @@ def test_every_text_is_escaped(rotation: dict[str, Any]) -> None:
     data["inputs"]["account"] = "<script>alert('x')</script> & Co"
     data["trades"][0]["reason"] = '<img src="http://example.com/x.png">'
     data["diagnosis"] = ["<b>bold</b>"]
-    page = proposal_html(data)
+    page = page_of(data)
     assert "<script>alert" not in page and "<img" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co" in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
@@ -88,12 +95,12 @@ def test_unreachable_and_nothing_to_do(rotation: dict[str, Any]) -> None:
     data = copy.deepcopy(rotation)
     data["status"] = "unreachable"
     data["diagnosis"] = ["max_turnover 0.05 allows small_cap_share 0.120"]
-    page = proposal_html(data)
+    page = page_of(data)
     assert 'class="verdict warn"' in page and "Target not reached" in page
     assert "<li>max_turnover 0.05 allows small_cap_share 0.120</li>" in page
     data.update(status="nothing to do", diagnosis=None, trades=[])
     data["after"] = data["before"]
-    page = proposal_html(data)
+    page = page_of(data)
     assert 'class="verdict ok"' in page and "Nothing to do" in page
     assert "No trades: nothing needs doing." in page
 
@@ -167,7 +174,7 @@ def test_report_in_headless_chromium(rotation: dict[str, Any], tmp_path: Path) -
     result = CliRunner().invoke(app, ["rebalance", str(ROTATION), "--output", str(report)])
     assert result.exit_code == 0, result.stderr
     page = report.read_text()
-    assert page == proposal_html(rotation)  # the CLI renders the proposal's JSON dict
+    assert page == page_of(rotation)  # the CLI renders the proposal's JSON dict
 
     seen = probe(page, tmp_path)
     tickers = [t["ticker"] for t in rotation["trades"]]
@@ -224,7 +231,7 @@ def test_the_policy_blocks_any_load(
     without the policy reaches the server. The probe lists attempted loads, blocked or not,
     so the empty list in the test above means the report never even tries one."""
     url, hits = local_server
-    page = proposal_html(rotation)
+    page = page_of(rotation)
     smuggled = f'<img src="{url}/pixel.png" alt=""><script src="{url}/x.js"></script>'
     blocked = page.replace("<main>", "<main>" + smuggled)
     seen = probe(blocked, tmp_path)

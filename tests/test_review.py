@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
+from advisor.proposal import ProposalDocument
 from advisor.report.files import limit_price
 from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
@@ -67,7 +68,7 @@ def test_review_writes_the_same_report_as_rebalance(
         out = tmp_path / f"again{suffix}"
         result = runner.invoke(app, ["review", str(proposal), "--output", str(out)])
         assert result.exit_code == 0, result.stderr
-        assert out.read_text() == render(data)
+        assert out.read_text() == render(ProposalDocument.model_validate(data))
 
 
 def test_rebalance_writes_a_markdown_summary(
@@ -78,7 +79,7 @@ def test_rebalance_writes_a_markdown_summary(
     result = runner.invoke(app, ["rebalance", str(ROTATION), "--output", str(out)])
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
-    assert text == proposal_markdown(data)
+    assert text == proposal_markdown(ProposalDocument.model_validate(data))
     assert text.startswith(f"### Rebalancing proposal: {data['inputs']['account']}\n")
     assert "**Target reached: small_cap_share" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
@@ -90,7 +91,7 @@ def test_markdown_escapes_text(saved: tuple[Path, dict[str, Any], Path]) -> None
     data = copy.deepcopy(saved[1])
     data["inputs"]["account"] = "A | B *bold* <i>"
     data["trades"][0]["reason"] = "x | y"
-    text = proposal_markdown(data)
+    text = proposal_markdown(ProposalDocument.model_validate(data))
     assert "A \\| B \\*bold\\* \\<i>" in text
     assert "| x \\| y |" in text
 

@@ -16,19 +16,13 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import ModelError
+from advisor.measures import RISK_COLUMNS
 from advisor.portfolio.tickers import TickerIndex
 
 BANDS = ("giant", "large", "mid", "small", "micro")
 SMALL_BANDS = ("small", "micro")
 # Risk measures per security, each with a `<measure>_source` column (reported / estimated).
-RISK_MEASURES = (
-    "refinancing",
-    "floating_debt",
-    "weak_coverage",
-    "unprofitable",
-    "economic_sensitivity",
-    "domestic_revenue",
-)
+RISK_MEASURES = RISK_COLUMNS
 SOURCES = ("reported", "estimated")
 _REQUIRED = (
     "ticker",

@@ -16,16 +16,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from advisor.measures import PROBLEM_COLUMNS
+
 # Exposure columns every problem needs (sector columns 'sector:<GICS sector>' are extra).
-MEASURES: Final = (
-    "small_cap_share",
-    "size_score",
-    "refinancing",
-    "floating_debt",
-    "weak_coverage",
-    "unprofitable",
-    "economic_sensitivity",
-)
+MEASURES: Final = PROBLEM_COLUMNS
 SECTOR_PREFIX: Final = "sector:"
 
 

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from advisor.checks import Check
+from advisor.enums import Status
 from advisor.errors import InputError, Location
 from advisor.limits import DEFAULTS
+from advisor.proposal import (
+    CheckResult,
+    Costs,
+    Inputs,
+    Limit,
+    Measures,
+    ModelRef,
+    ProposalDocument,
+    Solver,
+    Target,
+    Trade,
+)
 from advisor.rebalance import Proposal, turnover
 from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
-from advisor.scoring import _rounded, exposures_dict
+from advisor.scoring import exposures_dict
 from advisor.writing import write_atomic
 
 TRADE_COLUMNS = ("ticker", "side", "shares", "price", "value", "estimated_cost", "reason")
@@ -94,76 +107,74 @@ def check_limit_band(band_bps: float | None, basket: Path | None) -> None:
         )
 
 
-def proposal_dict(proposal: Proposal) -> dict[str, Any]:
+def proposal_document(proposal: Proposal) -> ProposalDocument:
+    """The typed document every proposal output is written from."""
     scored, plan, limits = proposal.scored, proposal.plan, proposal.limits
     target = scored.loaded.portfolio.target
     solution = plan.solution
-    costs = plan.trades["cost"] if len(plan.trades) else None
-    return _rounded(
-        {
-            "status": plan.status,
-            "target": None
-            if target is None
-            else {"measure": target.measure, "value": target.value, "band": target.band},
-            "trades": trade_rows(proposal),
-            "before": exposures_dict(proposal.before),
-            "after": exposures_dict(proposal.after),
-            "costs": {
-                "estimated_total": float(costs.sum()) if costs is not None else 0.0,
-                "turnover": turnover(proposal),
-            },
-            "limits": {
-                name: {"value": getattr(limits, name), "source": limits.source(name)}
-                for name in (*DEFAULTS, *(["max_names"] if limits.max_names else []))
-            },
-            "checks": [
-                {"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit, "detail": c.detail}
-                for c in plan.checks
-            ],
-            "pretrade_checks": [
-                {"name": c.name, "ok": c.ok, "value": c.value, "limit": c.limit, "detail": c.detail}
-                for c in proposal.pretrade
-            ],
-            "diagnosis": None if plan.diagnosis is None else plan.diagnosis.lines(),
-            "inputs": {
-                "portfolio": str(scored.loaded.path),
-                "sha256": scored.loaded.sha256,
-                "account": scored.loaded.portfolio.account,
-                "model": {"name": scored.model.name, "as_of": scored.model.as_of},
-                "size_scheme": scored.scheme.value,
-            },
-            "solver": None
-            if solution is None
-            else {
-                "name": solution.solver,
-                "status": solution.status,
-                "objective": solution.objective,
-                "terms": solution.terms,
-                "repairs": plan.repairs,
-            },
-        }
+    return ProposalDocument(
+        status=Status(plan.status),
+        target=None
+        if target is None
+        else Target(measure=target.measure, value=target.value, band=target.band),
+        trades=[Trade.model_validate(row) for row in trade_rows(proposal)],
+        before=Measures.model_validate(exposures_dict(proposal.before)),
+        after=Measures.model_validate(exposures_dict(proposal.after)),
+        costs=Costs(
+            estimated_total=float(plan.trades["cost"].sum()) if len(plan.trades) else 0.0,
+            turnover=turnover(proposal),
+        ),
+        limits={
+            name: Limit(value=getattr(limits, name), source=limits.source(name))
+            for name in (*DEFAULTS, *(["max_names"] if limits.max_names else []))
+        },
+        checks=[_check(c) for c in plan.checks],
+        pretrade_checks=[_check(c) for c in proposal.pretrade],
+        diagnosis=None if plan.diagnosis is None else plan.diagnosis.lines(),
+        inputs=Inputs(
+            portfolio=str(scored.loaded.path),
+            sha256=scored.loaded.sha256,
+            account=scored.loaded.portfolio.account,
+            model=ModelRef(name=scored.model.name, as_of=scored.model.as_of),
+            size_scheme=scored.scheme.value,
+        ),
+        solver=None
+        if solution is None
+        else Solver(
+            name=solution.solver,
+            status=solution.status,
+            objective=solution.objective,
+            terms=solution.terms,
+            repairs=plan.repairs,
+        ),
+    )
+
+
+def _check(check: Check) -> CheckResult:
+    return CheckResult(
+        name=check.name, ok=check.ok, value=check.value, limit=check.limit, detail=check.detail
     )
 
 
 def proposal_json(proposal: Proposal) -> str:
-    return _json_of(proposal_dict(proposal))
+    return proposal_document(proposal).to_json()
 
 
-def _json_of(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2) + "\n"
-
-
-# A saved proposal (its JSON dict) rendered again, e.g. by `advisor review --output`.
-DICT_WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
-    ".json": _json_of,
+# What --output writes, by extension. A saved proposal is rendered again from its document.
+DOCUMENT_WRITERS: dict[str, Callable[[ProposalDocument], str]] = {
+    ".json": ProposalDocument.to_json,
     ".html": proposal_html,
     ".md": proposal_markdown,
 }
+
+
+def _of_document(write: Callable[[ProposalDocument], str]) -> Callable[[Proposal], str]:
+    return lambda proposal: write(proposal_document(proposal))
+
+
 WRITERS: dict[str, Callable[[Proposal], str]] = {
     ".csv": trades_csv,
-    ".json": proposal_json,
-    ".html": lambda proposal: proposal_html(proposal_dict(proposal)),
-    ".md": lambda proposal: proposal_markdown(proposal_dict(proposal)),
+    **{suffix: _of_document(write) for suffix, write in DOCUMENT_WRITERS.items()},
 }
 
 
@@ -189,8 +200,8 @@ def write_proposal(proposal: Proposal, path: Path) -> None:
     write_atomic(path, WRITERS[path.suffix.lower()](proposal))
 
 
-def write_saved(data: dict[str, Any], path: Path) -> None:
-    write_atomic(path, DICT_WRITERS[path.suffix.lower()](data))
+def write_document(document: ProposalDocument, path: Path) -> None:
+    write_atomic(path, DOCUMENT_WRITERS[path.suffix.lower()](document))
 
 
 def write_basket(proposal: Proposal, path: Path, limit_band_bps: float | None = None) -> None:

@@ -1,26 +1,28 @@
-"""The HTML review report: one self-contained page rendered from the proposal JSON dict.
+"""The HTML review report: one self-contained page rendered from the proposal document.
 
 No network: no external script, style, font or image, and a Content-Security-Policy that forbids
 loading any. Charts are inline SVG (charts.py); tables sort on click with a few lines of inline
-JavaScript. Every piece of text from the inputs is escaped. Same dict, same bytes.
+JavaScript. Every piece of text from the inputs is escaped. Same document, same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
 
+from advisor.enums import Side
 from advisor.market import BANDS
+from advisor.measures import ESTIMATE_LABELS
+from advisor.proposal import CheckResult, ProposalDocument
 from advisor.report import charts, saved
 from advisor.report.saved import figure, pct, signed, usd
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
-def proposal_html(data: dict[str, Any]) -> str:
-    inputs = data["inputs"]
-    title = f"Rebalancing proposal: {inputs.get('account') or inputs.get('portfolio', '')}"
+def proposal_html(data: ProposalDocument) -> str:
+    inputs = data.inputs
+    title = f"Rebalancing proposal: {inputs.account or inputs.portfolio}"
     body = [
         _header(data),
         _verdict(data),
@@ -50,44 +52,41 @@ def proposal_html(data: dict[str, Any]) -> str:
     )
 
 
-def _header(data: dict[str, Any]) -> str:
-    inputs = data["inputs"]
-    model = inputs.get("model") or {}
-    target = data.get("target")
-    solver = data.get("solver")
+def _header(data: ProposalDocument) -> str:
+    inputs, target, solver = data.inputs, data.target, data.solver
     facts = [
-        ("Account", inputs.get("account") or "-"),
-        ("Portfolio file", inputs.get("portfolio", "-")),
+        ("Account", inputs.account or "-"),
+        ("Portfolio file", inputs.portfolio),
         (
             "Model",
-            f"{model.get('name', '-')} as of {model.get('as_of', '-')}"
-            f" (size scheme: {inputs.get('size_scheme', '-')})",
+            f"{inputs.model.name} as of {inputs.model.as_of}"
+            f" (size scheme: {inputs.size_scheme})",
         ),
         (
             "Target",
             "none"
             if target is None
-            else f"{target['measure']} {target['value']:g} ± {target['band']:g}",
+            else f"{target.measure} {target.value:g} ± {target.band:g}",
         ),
-        ("Status", str(data["status"])),
+        ("Status", str(data.status)),
     ]
     if solver:
         facts.append(
             (
                 "Solver",
-                f"{solver.get('name')} ({solver.get('status')}), "
-                f"{solver.get('repairs', 0)} repair(s) after rounding",
+                f"{solver.name} ({solver.status}), "
+                f"{solver.repairs} repair(s) after rounding",
             )
         )
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
-    heading = escape(str(inputs.get("account") or inputs.get("portfolio", "")))
+    heading = escape(str(inputs.account or inputs.portfolio))
     return (
         f'<header><p class="kicker">Rebalancing proposal</p><h1>{heading}</h1>'
         f'<dl class="facts">{items}</dl></header>'
     )
 
 
-def _verdict(data: dict[str, Any]) -> str:
+def _verdict(data: ProposalDocument) -> str:
     found = saved.verdict(data)
     lines = "".join(f"<li>{escape(line)}</li>" for line in found.lines)
     return (
@@ -96,25 +95,24 @@ def _verdict(data: dict[str, Any]) -> str:
     )
 
 
-def _summary(data: dict[str, Any]) -> str:
-    before, after, trades = data["before"], data["after"], data["trades"]
-    costs = data.get("costs") or {}
-    turnover_limit, _ = saved.limit(data, "max_turnover")
-    buys = sum(1 for t in trades if t["side"] == "BUY")
+def _summary(data: ProposalDocument) -> str:
+    before, after, trades, costs = data.before, data.after, data.trades, data.costs
+    turnover_limit, _ = data.limit("max_turnover")
+    buys = sum(1 for t in trades if t.side == Side.BUY)
     cards = [
-        ("Portfolio value", usd(before.get("value")), f"after {usd(after.get('value'))}"),
+        ("Portfolio value", usd(before.value), f"after {usd(after.value)}"),
         ("Trades", str(len(trades)), f"{buys} buy, {len(trades) - buys} sell"),
         (
             "Turnover",
-            pct(costs.get("turnover")),
+            pct(costs.turnover),
             f"limit {pct(turnover_limit)}" if turnover_limit is not None else "",
         ),
         (
             "Estimated cost",
-            usd(costs.get("estimated_total"), cents=True),
+            usd(costs.estimated_total, cents=True),
             "spread + impact + commission",
         ),
-        ("Cash", pct(saved.cash_share(before)), f"after {pct(saved.cash_share(after))}"),
+        ("Cash", pct(before.cash_share), f"after {pct(after.cash_share)}"),
     ]
     return (
         '<section class="cards">'
@@ -127,18 +125,17 @@ def _summary(data: dict[str, Any]) -> str:
     )
 
 
-def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
-    before, after = data["before"], data["after"]
-    target = data.get("target") or {}
+def _charts(data: ProposalDocument) -> list[tuple[str, str]]:
+    before, after, target = data.before, data.after, data.target
 
     def band(measure: str) -> tuple[float, float] | None:
-        if target.get("measure") != measure:
+        if target is None or target.measure != measure:
             return None
-        return (target["value"] - target["band"], target["value"] + target["band"])
+        return (target.value - target.band, target.value + target.band)
 
     share_top = charts.nice_scale(
-        before["small_cap_share"],
-        after["small_cap_share"],
+        before.small_cap_share,
+        after.small_cap_share,
         (band("small_cap_share") or (0, 0))[1],
         floor=0.2,
     )
@@ -147,8 +144,8 @@ def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
         [
             charts.Gauge(
                 "Small-cap share",
-                before["small_cap_share"],
-                after["small_cap_share"],
+                before.small_cap_share,
+                after.small_cap_share,
                 0.0,
                 share_top,
                 pct,
@@ -157,8 +154,8 @@ def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
             ),
             charts.Gauge(
                 "Size score",
-                before["size_score"],
-                after["size_score"],
+                before.size_score,
+                after.size_score,
                 -3.0,
                 3.0,
                 signed,
@@ -172,10 +169,10 @@ def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
         [
             charts.Row(
                 name,
-                before["bands"][name],
-                after["bands"][name],
-                pct(before["bands"][name]),
-                pct(after["bands"][name]),
+                before.bands[name],
+                after.bands[name],
+                pct(before.bands[name]),
+                pct(after.bands[name]),
                 1.0,
             )
             for name in BANDS
@@ -189,21 +186,20 @@ def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _risk_chart(data: dict[str, Any]) -> str:
-    before, after = data["before"], data["after"]
+def _risk_chart(data: ProposalDocument) -> str:
     rows = []
-    for key, _label, kind, limit_name in saved.RISKS:
-        limit, _source = saved.limit(data, limit_name)
-        short, unit = saved.SHORT_RISKS[key]
-        note = unit + (f" · limit {figure(limit, kind)}" if limit is not None else "")
+    for risk in saved.RISKS:
+        limit, _source = data.limit(risk.cap.key if risk.cap else None)
+        before, after, kind = data.before.figure(risk.key), data.after.figure(risk.key), risk.kind
+        note = risk.unit + (f" · limit {figure(limit, kind)}" if limit is not None else "")
         rows.append(
             charts.Row(
-                short,
-                before[key],
-                after[key],
-                figure(before[key], kind),
-                figure(after[key], kind),
-                charts.nice_scale(before[key], after[key], limit),
+                risk.short,
+                before,
+                after,
+                figure(before, kind),
+                figure(after, kind),
+                charts.nice_scale(before, after, limit),
                 note=note,
                 limit=limit,
             )
@@ -215,9 +211,9 @@ def _risk_chart(data: dict[str, Any]) -> str:
     )
 
 
-def _sector_chart(data: dict[str, Any]) -> str:
-    before, after = data["before"]["sectors"], data["after"]["sectors"]
-    drift, _ = saved.limit(data, "sector_drift_max")
+def _sector_chart(data: ProposalDocument) -> str:
+    before, after = data.before.sectors, data.after.sectors
+    drift, _ = data.limit("sector_drift_max")
     names = sorted(set(before) | set(after), key=lambda s: (-before.get(s, 0.0), s))
     top = charts.nice_scale(*before.values(), *after.values())
     rows = [
@@ -238,8 +234,8 @@ def _sector_chart(data: dict[str, Any]) -> str:
     return charts.paired_bars("Sector weights (GICS, funds looked through)", rows, legend)
 
 
-def _trades(data: dict[str, Any]) -> str:
-    trades = data["trades"]
+def _trades(data: ProposalDocument) -> str:
+    trades = data.trades
     if not trades:
         return "<p>No trades: nothing needs doing.</p>"
     head = (
@@ -255,14 +251,14 @@ def _trades(data: dict[str, Any]) -> str:
     )
     rows = []
     for t in trades:
-        value, cost = float(t["value"]), float(t["estimated_cost"])
+        value, cost = t.value, t.estimated_cost
         share = saved.trade_share(data, t)
         rows.append(
             [
-                _td(t["ticker"], cls="ticker"),
-                _td(t["side"], cls=t["side"].lower()),
-                _num(saved.shares_text(t["shares"]), t["shares"]),
-                _num(f"{t['price']:,.2f}", t["price"]),
+                _td(t.ticker, cls="ticker"),
+                _td(t.side, cls=t.side.lower()),
+                _num(saved.shares_text(t.shares), t.shares),
+                _num(f"{t.price:,.2f}", t.price),
                 _num(usd(value), value),
                 _num(pct(share, 2), share),
                 _num(usd(cost, cents=True), cost),
@@ -270,16 +266,16 @@ def _trades(data: dict[str, Any]) -> str:
                     f"{1e4 * cost / value:.1f}" if value else "-",
                     1e4 * cost / value if value else 0.0,
                 ),
-                _td(t["reason"]),
+                _td(t.reason),
             ]
         )
-    bought = sum(float(t["value"]) for t in trades if t["side"] == "BUY")
-    sold = sum(float(t["value"]) for t in trades if t["side"] == "SELL")
-    total_cost = sum(float(t["estimated_cost"]) for t in trades)
+    bought = sum(t.value for t in trades if t.side == Side.BUY)
+    sold = sum(t.value for t in trades if t.side == Side.SELL)
+    total_cost = sum(t.estimated_cost for t in trades)
     foot = (
         f'<tfoot><tr><td colspan="4">Bought {escape(usd(bought))}, sold {escape(usd(sold))}'
         f'</td><td class="num">{escape(usd(bought + sold))}</td><td class="num">'
-        f"{escape(pct((bought + sold) / data['before']['value'], 2))}</td>"
+        f"{escape(pct((bought + sold) / data.before.value, 2))}</td>"
         f'<td class="num">{escape(usd(total_cost, cents=True))}</td><td colspan="2"></td>'
         "</tr></tfoot>"
     )
@@ -293,21 +289,21 @@ def _trades(data: dict[str, Any]) -> str:
     )
 
 
-def _measures(data: dict[str, Any]) -> str:
-    before, after = data["before"], data["after"]
+def _measures(data: ProposalDocument) -> str:
+    before, after = data.before, data.after
     rows = [
         [
             _td("Value"),
-            _num(usd(before["value"]), before["value"]),
-            _num(usd(after["value"]), after["value"]),
+            _num(usd(before.value), before.value),
+            _num(usd(after.value), after.value),
             _td(""),
             _td(""),
         ],
         _limit_row(
             data,
             "Cash share",
-            saved.cash_share(before),
-            saved.cash_share(after),
+            before.cash_share,
+            after.cash_share,
             "%",
             "cash_min",
             "at least ",
@@ -320,14 +316,24 @@ def _measures(data: dict[str, Any]) -> str:
         rows.append(
             [
                 _td(measure),
-                _num(shown(before[measure]), before[measure]),
-                _num(shown(after[measure]), after[measure]),
+                _num(shown(before.figure(measure)), before.figure(measure)),
+                _num(shown(after.figure(measure)), after.figure(measure)),
                 _td(limit),
                 _td("target" if limit else ""),
             ]
         )
-    for key, label, kind, limit_name in saved.RISKS:
-        rows.append(_limit_row(data, label, before[key], after[key], kind, limit_name, "max "))
+    for risk in saved.RISKS:
+        rows.append(
+            _limit_row(
+                data,
+                risk.label,
+                before.figure(risk.key),
+                after.figure(risk.key),
+                risk.kind,
+                risk.cap.key if risk.cap else None,
+                "max ",
+            )
+        )
     return _table(
         "measures",
         ("Measure", "Before", "After", "Limit", "Limit from"),
@@ -339,7 +345,7 @@ def _measures(data: dict[str, Any]) -> str:
 
 
 def _limit_row(
-    data: dict[str, Any],
+    data: ProposalDocument,
     label: str,
     before: float,
     after: float,
@@ -347,7 +353,7 @@ def _limit_row(
     limit_name: str | None,
     prefix: str,
 ) -> list[str]:
-    limit, source = saved.limit(data, limit_name)
+    limit, source = data.limit(limit_name)
     return [
         _td(label),
         _num(figure(before, kind), before),
@@ -357,20 +363,19 @@ def _limit_row(
     ]
 
 
-def _estimates(data: dict[str, Any]) -> str:
-    before = data["before"].get("estimated_share") or {}
-    after = data["after"].get("estimated_share") or {}
-    known = [key for key in saved.ESTIMATE_LABELS if key in before or key in after]
+def _estimates(data: ProposalDocument) -> str:
+    before, after = data.before.estimated_share, data.after.estimated_share
+    known = [key for key in ESTIMATE_LABELS if key in before or key in after]
     keys = known + sorted((set(before) | set(after)) - set(known))
     rows = [
         [
-            _td(saved.ESTIMATE_LABELS.get(key, key)),
+            _td(ESTIMATE_LABELS.get(key, key)),
             _num(pct(before.get(key)), before.get(key, 0.0)),
             _num(pct(after.get(key)), after.get(key, 0.0)),
         ]
         for key in keys
     ]
-    mostly = [saved.ESTIMATE_LABELS.get(k, k) for k, v in after.items() if v >= 0.5]
+    mostly = [ESTIMATE_LABELS.get(k, k) for k, v in after.items() if v >= 0.5]
     note = (
         "Share of equity value whose figure is estimated by the model's documented rules "
         "rather than reported by a source (see `advisor model show`)."
@@ -380,21 +385,22 @@ def _estimates(data: dict[str, Any]) -> str:
     return _table("estimates", ("Figure", "Estimated before", "Estimated after"), rows, "", note)
 
 
-def _checks(data: dict[str, Any]) -> str:
+def _checks(data: ProposalDocument) -> str:
     parts = []
-    for key, title in (
-        ("checks", "Rules re-checked on the final trades"),
-        ("pretrade_checks", "Pre-trade checks"),
-    ):
+    found: tuple[tuple[str, str, list[CheckResult]], ...] = (
+        ("checks", "Rules re-checked on the final trades", data.checks),
+        ("pretrade_checks", "Pre-trade checks", data.pretrade_checks),
+    )
+    for key, title, checks in found:
         rows = [
             [
-                _td(c["name"]),
-                _td("pass" if c["ok"] else "FAILED", cls="pass" if c["ok"] else "fail"),
-                _num(_g(c.get("value")), c.get("value") or 0.0),
-                _num(_g(c.get("limit")), c.get("limit") or 0.0),
-                _td(c.get("detail") or ""),
+                _td(c.name),
+                _td("pass" if c.ok else "FAILED", cls="pass" if c.ok else "fail"),
+                _num(_g(c.value), c.value or 0.0),
+                _num(_g(c.limit), c.limit or 0.0),
+                _td(c.detail),
             ]
-            for c in data.get(key, [])
+            for c in checks
         ]
         parts.append(
             f"<h3>{escape(title)}</h3>"
@@ -403,8 +409,8 @@ def _checks(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _footer(data: dict[str, Any]) -> str:
-    sha = str(data["inputs"].get("sha256", "-"))
+def _footer(data: ProposalDocument) -> str:
+    sha = data.inputs.sha256
     return (
         "<footer><p>Written by <code>advisor</code> from the proposal's JSON. The tool never "
         "places orders: review the trades, then place them at your broker.</p>"

@@ -1,6 +1,6 @@
 """A short Markdown summary of a proposal, to paste into a ticket or an email.
 
-Rendered from the proposal JSON dict, like the HTML report. Text from the inputs is escaped so a
+Rendered from the proposal document, like the HTML report. Text from the inputs is escaped so a
 ticker, an account name or a reason can never break the tables or the formatting.
 """
 
@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
+from advisor.measures import ESTIMATE_LABELS
+from advisor.proposal import ProposalDocument
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd
 
 _SPECIAL = re.compile(r"([\\`*\[\]<|]|(?<!\w)_|_(?!\w))")
 
 
-def proposal_markdown(data: dict[str, Any]) -> str:
-    inputs = data["inputs"]
-    model = inputs.get("model") or {}
-    found = saved.verdict(data)
-    trades = data["trades"]
-    costs = data.get("costs") or {}
-    before, after = data["before"], data["after"]
-    name = inputs.get("account") or inputs.get("portfolio", "")
+def proposal_markdown(document: ProposalDocument) -> str:
+    inputs = document.inputs
+    found = saved.verdict(document)
+    trades = document.trades
+    before, after = document.before, document.after
+    name = inputs.account or inputs.portfolio
     lines = [
         f"### Rebalancing proposal: {_md(name)}",
         "",
-        f"Portfolio `{_code(inputs.get('portfolio', '-'))}`, model "
-        f"{_md(model.get('name', '-'))} as of {_md(model.get('as_of', '-'))}.",
+        f"Portfolio `{_code(inputs.portfolio)}`, model "
+        f"{_md(inputs.model.name)} as of {_md(inputs.model.as_of)}.",
         "",
         f"**{_md(found.headline)}**",
     ]
@@ -36,21 +35,21 @@ def proposal_markdown(data: dict[str, Any]) -> str:
     lines += [
         "",
         f"{len(trades)} trade{'s' if len(trades) != 1 else ''}, turnover "
-        f"{pct(costs.get('turnover'))} of {usd(before.get('value'))}, estimated cost "
-        f"{usd(costs.get('estimated_total'), cents=True)}; cash "
-        f"{pct(saved.cash_share(before))} -> {pct(saved.cash_share(after))}.",
+        f"{pct(document.costs.turnover)} of {usd(before.value)}, estimated cost "
+        f"{usd(document.costs.estimated_total, cents=True)}; cash "
+        f"{pct(before.cash_share)} -> {pct(after.cash_share)}.",
         "",
     ]
     if trades:
         rows = [
             [
-                _md(t["ticker"]),
-                t["side"],
-                saved.shares_text(t["shares"]),
-                f"{t['price']:,.2f}",
-                usd(t["value"]),
-                pct(saved.trade_share(data, t), 2),
-                _md(t["reason"]),
+                _md(t.ticker),
+                t.side,
+                saved.shares_text(t.shares),
+                f"{t.price:,.2f}",
+                usd(t.value),
+                pct(saved.trade_share(document, t), 2),
+                _md(t.reason),
             ]
             for t in trades
         ]
@@ -60,45 +59,40 @@ def proposal_markdown(data: dict[str, Any]) -> str:
             "llrrrrl",
         )
         lines.append("")
-    lines += _table(("Measure", "Before", "After", "Limit"), _measure_rows(data), "lrrr")
-    failed = saved.failed_checks(data)
-    checked = len(data.get("checks", [])) + len(data.get("pretrade_checks", []))
+    lines += _table(("Measure", "Before", "After", "Limit"), _measure_rows(document), "lrrr")
+    failed = document.failed_checks()
     outcome = (
-        f"{len(failed)} failed: " + ", ".join(_md(c["name"]) for c in failed)
+        f"{len(failed)} failed: " + ", ".join(_md(c.name) for c in failed)
         if failed
         else "all passed"
     )
-    lines += ["", f"{checked} checks re-run on the final trades, {outcome}."]
-    estimated = [
-        saved.ESTIMATE_LABELS.get(k, k)
-        for k, v in (after.get("estimated_share") or {}).items()
-        if v >= 0.5
-    ]
+    lines += ["", f"{saved.checked(document)} checks re-run on the final trades, {outcome}."]
+    estimated = [ESTIMATE_LABELS.get(k, k) for k, v in after.estimated_share.items() if v >= 0.5]
     if estimated:
         lines.append("Resting mostly on model estimates: " + _md(", ".join(estimated)) + ".")
     lines += [
         "",
         f"_Proposal only: no orders placed. Portfolio sha256 "
-        f"`{_code(inputs.get('sha256', '-'))[:12]}`._",
+        f"`{_code(inputs.sha256)[:12]}`._",
         "",
     ]
     return "\n".join(lines)
 
 
-def _measure_rows(data: dict[str, Any]) -> list[list[str]]:
-    before, after = data["before"], data["after"]
+def _measure_rows(document: ProposalDocument) -> list[list[str]]:
+    before, after = document.before, document.after
     rows = []
     for measure, show in (("small_cap_share", pct), ("size_score", signed)):
-        limit = saved.target_range(data, measure, show)
-        rows.append([measure, show(before[measure]), show(after[measure]), limit])
-    for key, label, kind, limit_name in saved.RISKS:
-        value, _ = saved.limit(data, limit_name)
+        limit = saved.target_range(document, measure, show)
+        rows.append([measure, show(before.figure(measure)), show(after.figure(measure)), limit])
+    for risk in saved.RISKS:
+        value, _ = document.limit(risk.cap.key if risk.cap else None)
         rows.append(
             [
-                _md(label),
-                figure(before[key], kind),
-                figure(after[key], kind),
-                "" if value is None else "max " + figure(value, kind),
+                _md(risk.label),
+                figure(before.figure(risk.key), risk.kind),
+                figure(after.figure(risk.key), risk.kind),
+                "" if value is None else "max " + figure(value, risk.kind),
             ]
         )
     return rows

@@ -9,18 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from advisor.exposures import RISK_KEYS
 from advisor.market import BANDS
+from advisor.measures import RISK_MEASURES
 from advisor.scoring import Scored
-
-RISK_LABELS = {
-    "refinancing": ("Refinancing (debt due < 24m per $ owned)", "$"),
-    "floating_debt": ("Floating-rate debt per $ owned", "$"),
-    "weak_coverage": ("Weak interest coverage (< 1.5x), share", "%"),
-    "unprofitable": ("Unprofitable companies, share", "%"),
-    "economic_sensitivity": ("Economic sensitivity (market = 1)", "x"),
-    "domestic_revenue_share": ("Domestic revenue share", "%"),
-}
 
 
 def fmt(value: float | None, kind: str) -> str:
@@ -44,7 +35,8 @@ def bar(share: float, width: int = 30) -> Text:
     return Text("█" * filled + "·" * (width - filled), style="cyan")
 
 
-def score_view(scored: Scored, limits: dict[str, float | None] | None = None) -> Group:
+def score_view(scored: Scored) -> Group:
+    """Where the portfolio stands, with the limits its file sets (defaults are not shown)."""
     data = scored.exposures
     model = scored.model
     head = Table.grid(padding=(0, 2))
@@ -87,14 +79,13 @@ def score_view(scored: Scored, limits: dict[str, float | None] | None = None) ->
     risks = Table(title="Small-cap risks (look-through)", title_justify="left")
     for column in ("Measure", "Value", "Limit", "Estimated"):
         risks.add_column(column, justify="left" if column == "Measure" else "right")
-    for measure, key in RISK_KEYS.items():
-        label, kind = RISK_LABELS[key]
-        limit = (limits or {}).get(key)
+    for risk in RISK_MEASURES:
+        limit = None if risk.cap is None else getattr(scored.loaded.portfolio.limits, risk.cap.key)
         risks.add_row(
-            label,
-            fmt(data.risk(measure), kind),
-            fmt(limit, kind) if limit is not None else "",
-            fmt(data.estimated_share[key], "%"),
+            risk.label,
+            fmt(data.risk(risk.name), risk.kind),
+            fmt(limit, risk.kind) if limit is not None else "",
+            fmt(data.estimated_share[risk.key], "%"),
         )
 
     sectors = Table(title="Sectors (GICS, look-through)", title_justify="left")

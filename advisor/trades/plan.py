@@ -19,6 +19,7 @@ import pandas as pd
 
 from advisor import checks
 from advisor.checks import Check
+from advisor.enums import Status
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import EffectiveLimits
 from advisor.optimize import cardinality
@@ -40,8 +41,8 @@ from advisor.trades.rounding import round_trades, trim_buys_for_cash
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
 ROOM: Final = 0.25  # share of the target band aimed inside by the first solve
-NOTHING_TO_DO: Final = "nothing to do"
-UNREACHABLE: Final = "unreachable"
+NOTHING_TO_DO: Final = Status.NOTHING_TO_DO
+UNREACHABLE: Final = Status.UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class TradePlan:
     trades: pd.DataFrame  # per traded ticker: side, shares, price, value, cost, reason
     quantities: pd.Series  # signed shares for every ticker (0 = no trade)
     checks: tuple[Check, ...]
-    status: str  # 'nothing to do', 'optimal', 'optimal_inaccurate' or 'unreachable'
+    status: Status
     diagnosis: Diagnosis | None = None
     solution: Solution | None = None
     repairs: int = 0
@@ -123,9 +124,7 @@ class Planner:
             plan = part._from_feasible(restricted, base)
         else:
             names = int(cardinality.held_after(self.data, first, self.limits).sum())
-            found = names_diagnosis(
-                part.data, self.target, self.limits, self.solver, base, names
-            )
+            found = names_diagnosis(part.data, self.target, self.limits, self.solver, base, names)
             plan = part._best(found, found.best_target(), base)
         return self._lift(plan)
 
@@ -161,9 +160,7 @@ class Planner:
         """`solution` brought within max_names: the planner over the names kept and today's
         holdings, its solution, the adjustment selling out the rest, and whether it keeps the
         limit (the inputs as they are when the solution already does)."""
-        found = cardinality.restrict(
-            self.data, aim, self.limits, solution, self.solver, adjust
-        )
+        found = cardinality.restrict(self.data, aim, self.limits, solution, self.solver, adjust)
         if found is None:
             return self, solution, adjust, True
         within = cardinality.keeps_limit(found.data, found.solution, self.limits)
@@ -240,7 +237,7 @@ class Planner:
             return self._plan(nothing, today, UNREACHABLE, found)
         honest = self._checks(plan.quantities)
         if not checks.failures(honest):  # out of reach by a hair, met after rounding after all
-            return dataclasses.replace(plan, checks=tuple(honest), status=widened.status)
+            return dataclasses.replace(plan, checks=tuple(honest), status=Status(widened.status))
         # A rule even the best proposal cannot keep in whole shares is named in the diagnosis.
         named = {b.name for b in found.blockers}
         extra = tuple(
@@ -251,9 +248,7 @@ class Planner:
         )  # fmt: skip
         if extra:
             found = dataclasses.replace(found, blockers=found.blockers + extra)
-        return self._plan(
-            plan.quantities, honest, UNREACHABLE, found, plan.solution, plan.repairs
-        )
+        return self._plan(plan.quantities, honest, UNREACHABLE, found, plan.solution, plan.repairs)
 
     def _round_and_repair(
         self, aim: Target | None, solution: Solution, adjust: Adjust | None = None
@@ -264,7 +259,12 @@ class Planner:
         for repair in range(MAX_REPAIRS + 1):
             rounded = self._rounded(solution, soft=adjust.soft_target > 0)
             plan = self._plan(
-                rounded.quantities, rounded.checks, solution.status, None, solution, repair
+                rounded.quantities,
+                rounded.checks,
+                Status(solution.status),
+                None,
+                solution,
+                repair,
             )
             if plan.ok:
                 return plan
@@ -294,7 +294,7 @@ class Planner:
         self,
         quantities: pd.Series,
         found: list[Check],
-        status: str,
+        status: Status,
         diagnosis: Diagnosis | None = None,
         solution: Solution | None = None,
         repairs: int = 0,

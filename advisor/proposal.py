@@ -1,0 +1,227 @@
+"""The proposal document: what `advisor rebalance --output x.json` writes, as pydantic models.
+
+Written with `to_json` (same document, same bytes), read back with `read_proposal` (`advisor
+review`) or `read_orders` (`advisor apply`, which needs only the trades and the portfolio they
+were made from); a bad file ends as a located InputError. `advisor schema proposal` prints
+`proposal_schema()`. Every float is kept at 8 significant digits, on the way in, so a fresh
+document and the same one read back from its file are equal and render alike.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, ValidationError
+
+from advisor.enums import CheckName, Side, Status
+from advisor.errors import InputError, Location
+
+SIGNIFICANT_DIGITS = 8  # stable across platforms, byte-identical output
+
+
+def significant(value: float) -> float:
+    """`value` at SIGNIFICANT_DIGITS significant digits."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
+
+
+# A JSON number read as a float (never a string or a boolean), at 8 significant digits.
+Figure = Annotated[float, Field(strict=True), AfterValidator(significant)]
+Shares = Annotated[Figure, PlainSerializer(_whole)]  # whole shares written as 59, not 59.0
+Count = Annotated[int, Field(strict=True)]
+
+
+class Document(BaseModel):
+    """Unknown keys are ignored: a newer file stays readable."""
+
+
+class Order(Document):
+    ticker: str
+    side: Side
+    shares: Shares
+    price: Figure
+
+
+class Trade(Order):
+    value: Figure  # |shares x price|
+    estimated_cost: Figure
+    reason: str
+
+
+class Target(Document):
+    measure: str
+    value: Figure
+    band: Figure
+
+
+class Measures(Document):
+    """Every portfolio measure, as `advisor score --json` prints them (advisor/measures.py)."""
+
+    value: Figure
+    cash: Figure
+    equity_value: Figure
+    bands: dict[str, Figure]
+    small_cap_share: Figure
+    size_score: Figure
+    geometric_mean_market_cap: Figure | None
+    refinancing: Figure
+    floating_debt: Figure
+    weak_coverage: Figure
+    unprofitable: Figure
+    economic_sensitivity: Figure
+    domestic_revenue_share: Figure
+    sectors: dict[str, Figure]
+    estimated_share: dict[str, Figure]
+
+    def figure(self, key: str) -> float:
+        """A measure by its JSON key (see advisor/measures.py)."""
+        value: float = getattr(self, key)
+        return value
+
+    @property
+    def cash_share(self) -> float:
+        return self.cash / self.value if self.value else 0.0
+
+
+class Costs(Document):
+    estimated_total: Figure
+    turnover: Figure  # sum of |trade value| / value today
+
+
+class Limit(Document):
+    value: Count | Figure
+    source: str  # user, default, or default loosened to today
+
+
+class CheckResult(Document):
+    name: CheckName
+    ok: bool
+    value: Figure
+    limit: Figure
+    detail: str
+
+
+class ModelRef(Document):
+    name: str
+    as_of: str
+
+
+class Source(Document):
+    """The portfolio file a proposal was made from."""
+
+    portfolio: str
+    sha256: str
+
+
+class Inputs(Source):
+    account: str
+    model: ModelRef
+    size_scheme: str
+
+
+class Solver(Document):
+    name: str
+    status: str  # the solver's own word
+    objective: Figure
+    terms: dict[str, Figure]
+    repairs: Count
+
+
+class ProposalDocument(Document):
+    """The full proposal: what every report renders, fresh or saved."""
+
+    status: Status
+    target: Target | None = None  # None: the portfolio file sets no target
+    trades: list[Trade]
+    before: Measures
+    after: Measures
+    costs: Costs
+    limits: dict[str, Limit]
+    checks: list[CheckResult]
+    pretrade_checks: list[CheckResult]
+    diagnosis: list[str] | None  # why the target is out of reach, one finding a line
+    inputs: Inputs
+    solver: Solver | None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in (*self.checks, *self.pretrade_checks) if not c.ok]
+
+    def limit(self, name: str | None) -> tuple[float | None, str]:
+        """A limit's value and where it came from; (None, '') for a limit not in the file."""
+        entry = self.limits.get(name or "")
+        return (None, "") if entry is None else (entry.value, entry.source)
+
+
+class Orders(Document):
+    """What `advisor apply` reads: the trades and the file they were made from. Lenient about
+    every other field, so a hand-made proposal of trades is enough."""
+
+    trades: list[Order]
+    inputs: Source
+
+
+def proposal_schema() -> dict[str, Any]:
+    return ProposalDocument.model_json_schema()
+
+
+FIX = "give a proposal written by `advisor rebalance PORTFOLIO --output x.json`"
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_proposal(path: Path) -> ProposalDocument:
+    return _read(path, ProposalDocument)
+
+
+def read_orders(path: Path) -> Orders:
+    return _read(path, Orders)
+
+
+def _read(path: Path, model: type[M]) -> M:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Location(path, field="file"), "does not exist", fix=FIX) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        raise InputError(Location(path, field="file"), problem, fix=FIX) from exc
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise _located(path, text, exc) from None
+
+
+def _located(path: Path, text: str, exc: ValidationError) -> InputError:
+    """The first error, as `file: field 'value' problem; fix`."""
+    error = exc.errors()[0]
+    kind = error["type"]
+    if kind == "json_invalid":
+        try:  # the standard parser says where, by line
+            json.loads(text)
+        except json.JSONDecodeError as bad:
+            where = Location(path, bad.lineno, "JSON")
+            return InputError(where, f"is not valid JSON ({bad.msg})", fix=FIX)
+        return InputError(Location(path, field="JSON"), f"is not valid JSON ({error['msg']})")
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
+    where = Location(path, field=field.lstrip(".") or "top level")
+    found = error.get("input")
+    shown = None if isinstance(found, dict | list) else found
+    if kind == "missing":
+        return InputError(where, "is missing", fix=FIX)
+    if kind in ("model_type", "dict_type"):
+        return InputError(where, "is not a JSON object", fix=FIX)
+    if kind == "list_type":
+        return InputError(where, "is not a list", fix=FIX)
+    if kind in ("float_type", "float_parsing", "int_type", "int_from_float", "finite_number"):
+        return InputError(where, "is not a number", value=shown, fix=FIX)
+    if kind == "enum":
+        choices = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
+        return InputError(where, f"is not {choices}", value=shown, fix=FIX)
+    return InputError(where, f"is not valid ({error['msg']})", value=shown, fix=FIX)
