@@ -38,6 +38,7 @@ def both(data: Any, target: Target | None, limits: Any, adjust: Adjust) -> tuple
     return plain, reused
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(

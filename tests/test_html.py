@@ -170,6 +170,7 @@ def probe(page: str, folder: Path, name: str = "probed") -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_report_in_headless_chromium(rotation: dict[str, Any], tmp_path: Path) -> None:
     report = tmp_path / "review.html"
@@ -229,6 +230,7 @@ def local_server() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_policy_blocks_any_load(
     rotation: dict[str, Any], tmp_path: Path, local_server: tuple[str, list[str]]
