@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,20 @@ needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(),
     reason=f"the public exports are not beside the project ({SHARED_DATA} is absent); CI has them",
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wide_plain_terminal() -> Iterator[None]:
+    """Rich lays tables out to COLUMNS (80 where unset) and colours by the environment: a narrow
+    terminal or a long checkout path would wrap the texts the tests look for. Every test, and
+    every process it starts, sees one wide, plain terminal."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", "400")
+        patch.setenv("LINES", "100")
+        for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+            patch.delenv(name, raising=False)
+        patch.setenv("NO_COLOR", "1")
+        yield
 
 
 @pytest.fixture(scope="session")

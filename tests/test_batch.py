@@ -47,6 +47,7 @@ def test_batch_writes_a_proposal_per_account_and_a_summary(accounts: Path,
     assert json.loads(files["rotation.json"])["status"] == "optimal"
 
 
+@pytest.mark.slow
 def test_two_jobs_and_a_dask_cluster_give_the_same_files(accounts: Path,
                                                          tmp_path: Path) -> None:
     _, serial = run(accounts, tmp_path / "serial")

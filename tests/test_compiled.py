@@ -24,6 +24,7 @@ OPTIONS = SolveOptions(solvers=("CLARABEL",))
 SHARED = Solver(OPTIONS)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(

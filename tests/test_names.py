@@ -41,6 +41,7 @@ def exhaustive(data: ProblemData, limits: EffectiveLimits, k: int) -> float:
     return min(v.objective for v in values if v.feasible)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 8])
 def test_the_heuristic_finds_what_exhaustive_search_finds(seed: int) -> None:
     # 10 names, at most 4 held: the relaxation holds more, every choice of 4 is solved.
@@ -94,6 +95,7 @@ def test_dropping_names_fixed_at_zero_does_not_change_the_answer() -> None:
         data.subset(np.arange(data.n) >= 1)
 
 
+@pytest.mark.slow
 def test_whole_universe_with_max_names_end_to_end(tmp_path: Path,
                                                   shipped_model: MarketModel) -> None:
     path = tmp_path / "direct.yaml"

@@ -45,6 +45,7 @@ print(deferred, round(float(entropy(np.array([0.5, 0.5]))), 6), scipy.stats.norm
 """
 
 
+@pytest.mark.slow
 def test_cvxpy_loads_without_scipy_stats_until_it_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", LEAN], cwd=ROOT, capture_output=True,
                           text=True, check=True)

@@ -320,6 +320,7 @@ def problems(draw: st.DrawFn) -> tuple[ProblemData, Target | None, EffectiveLimi
     return data, target, limits_for(data, **given)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(problems())

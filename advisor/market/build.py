@@ -1,7 +1,8 @@
 """`advisor model build`: public exports in, a model folder (models/<name>/) out.
 
-The output is a pure function of the inputs: rows sorted, floats written at fixed precision,
-no build timestamps, so the same inputs give byte-identical files.
+The output is a pure function of the inputs: rows sorted, floats rounded to SIGNIFICANT_DIGITS,
+no build timestamps, and each source's date read from the source itself, so the same inputs give
+byte-identical files on the locked versions (requirements.lock).
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, Location
-from advisor.market import fundamentals, risk, universe
+from advisor.market import dates, fundamentals, risk, universe
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
 from advisor.portfolio.tickers import ticker_key
 from advisor.writing import write_atomic
 
+# Every float in securities.csv and funds/*.csv is written to this many significant digits: far
+# finer than any input (a $4.6T market cap to $1,000; a fund weight to 1e-10 of itself), and coarse
+# enough that the last bits of a fit, which move between numpy/scipy versions, mostly do not show.
+SIGNIFICANT_DIGITS = 10
+# model.yaml's summary figures (fitted coefficients, breakpoints, NAVs) are for reading only.
+SUMMARY_DIGITS = 6
 # Costs and factor risk parameters shipped with the model (documented in README).
 COSTS: dict[str, Any] = {
     "half_spread_bps": {"giant": 1.0, "large": 2.0, "mid": 5.0, "small": 12.0, "micro": 35.0},
@@ -210,32 +217,33 @@ def _meta(
             {
                 "file": sources.screener.name,
                 "publisher": "Nasdaq stock screener",
-                "date": "2026-02-10",
+                "date": dates.screener_date(sources.screener),
                 "used_for": "universe, market cap, price, volume, country",
             },
             {
                 "file": sources.russell3000.name,
                 "publisher": "Yahoo Finance via a Russell 3000 snapshot",
-                "date": snapshot_date,
+                "date": snapshot_date,  # the file's first header cell
                 "used_for": "total debt, revenue, operating margin, beta",
             },
             {
                 "file": sources.sp500_fundamentals.name,
                 "publisher": "SEC 10-K via the Kaggle NYSE dataset",
-                "date": "FY2012-2016",
+                "date": dates.fiscal_years(sources.sp500_fundamentals),
                 "used_for": "EBIT, interest expense, short- and long-term debt",
             },
             {
                 "file": sources.sp500_sectors.name,
                 "publisher": "S&P 500 constituent list (datahub core)",
-                "date": "2026-08-08",
+                # The list states no date of its own ("Date added" dates each company's entry).
+                "date": dates.folder_date(sources.sp500_sectors),
                 "used_for": "GICS sector",
             },
             *[
                 {
                     "file": f.path.name,
                     "publisher": f"iShares ({f.fund_name})",
-                    "date": f.as_of.isoformat(),
+                    "date": f.as_of.isoformat(),  # the export's "Fund Holdings as of" line
                     "used_for": f"{t} look-through, GICS sectors",
                 }
                 for t, f in funds.items()
@@ -288,7 +296,7 @@ def _meta(
 def _round(value: Any) -> Any:
     """Rounded copies of floats so model.yaml stays readable and stable."""
     if isinstance(value, float):
-        return float(f"{value:.6g}")
+        return float(f"{value:.{SUMMARY_DIGITS}g}")
     if isinstance(value, dict):
         return {k: _round(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -314,4 +322,4 @@ def write_model(model: BuiltModel, folder: Path) -> None:
 
 
 def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return frame.to_csv(index=False, float_format=f"%.{SIGNIFICANT_DIGITS}g", lineterminator="\n")
