@@ -60,3 +60,49 @@ def test_two_jobs_and_a_dask_cluster_give_the_same_files(accounts: Path,
 def test_batch_needs_an_out_dir(accounts: Path) -> None:
     result = runner.invoke(app, ["rebalance", str(accounts)])
     assert result.exit_code == 2 and "--out-dir" in result.stderr
+
+
+def varied_accounts(folder: Path, count: int, seed: int = 42) -> None:
+    """Seeded accounts of the shipped model's stocks and funds: sizes, targets and limits vary,
+    so some reach the target, some are stopped by a limit, some search under max_names."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    securities = pd.read_csv(ROOT / "models" / "us-equity" / "securities.csv")
+    stocks = securities[(securities["type"] == "stock") & securities["ranked"]]
+    for i in range(count):
+        picks = stocks.sample(int(rng.integers(8, 70)), random_state=int(rng.integers(1e9)))
+        lines = [f"account: varied {i}", f"cash: {int(rng.integers(0, 50_000))}", "holdings:"]
+        lines += [f"  - {{ticker: {t}, shares: {int(rng.integers(1, 60_000 / p) + 1)}}}"
+                  for t, p in zip(picks["ticker"], picks["price"], strict=True)]  # fmt: skip
+        lines += ["  - {ticker: IWM, shares: 40}"] if i % 2 else []
+        share = rng.choice([0.1, 0.2, 0.3, 0.45])
+        lines += [f"target: {{small_cap_share: {share}, band: 0.02}}"] if i % 5 != 4 else []
+        limits = ["buy_from: [holdings, funds]"]
+        limits += [f"max_turnover: {rng.choice([0.05, 0.3])}"] if i % 3 == 0 else []
+        limits += [f"max_names: {len(picks) // 2}"] if i % 7 == 3 else []
+        lines += ["limits:", *(f"  {limit}" for limit in limits)]
+        (folder / f"varied-{i:02d}.yaml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.slow
+def test_each_accounts_batch_proposal_is_its_single_runs_file(tmp_path: Path) -> None:
+    folder = tmp_path / "accounts"
+    folder.mkdir()
+    for path in sorted((ROOT / "portfolios").glob("*.yaml")):
+        shutil.copy(path, folder / path.name)
+    varied_accounts(folder, 14)
+    _, batch = run(folder, tmp_path / "batch", "--jobs", "2")
+    codes = {row["path"]: row["exit_code"]
+             for row in csv.DictReader(batch["summary.csv"].decode().splitlines())}  # fmt: skip
+    assert set(codes.values()) >= {"0", "3"}  # reached, and stopped by a limit, both compared
+    compared = 0
+    for path in sorted(folder.glob("*.yaml")):
+        single = tmp_path / f"single-{path.stem}.json"
+        result = runner.invoke(app, ["rebalance", str(path), "-o", str(single)])
+        assert str(result.exit_code) == codes[str(path)], path.name
+        if f"{path.stem}.json" in batch:
+            assert single.read_bytes() == batch[f"{path.stem}.json"], path.name
+            compared += 1
+    assert compared >= 15
