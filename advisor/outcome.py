@@ -15,7 +15,9 @@ from advisor.enums import Status
 from advisor.errors import AdvisorError, InputError, PreTradeCheckFailed, TargetUnreachable
 
 if TYPE_CHECKING:
+    from advisor.checks import Check
     from advisor.rebalance import Proposal
+    from advisor.trades import TradePlan
 
 # A batch exits with the most severe code among its accounts: bad input first, then blocked.
 SEVERITY: Final = (InputError.exit_code, PreTradeCheckFailed.exit_code,
@@ -43,10 +45,14 @@ class Outcome:
 
 
 def outcome(proposal: Proposal) -> Outcome:
-    plan = proposal.plan
+    return plan_outcome(proposal.plan, proposal.pretrade)
+
+
+def plan_outcome(plan: TradePlan, pretrade: Iterable[Check] = ()) -> Outcome:
+    """The outcome of a plan and its pre-trade checks."""
     if plan.diagnosis is not None:
         return Outcome(Status(plan.status), TargetUnreachable.exit_code, plan.diagnosis.message())
-    failed = [c for c in (*proposal.pretrade, *plan.checks) if not c.ok]
+    failed = [c for c in (*pretrade, *plan.checks) if not c.ok]
     if failed:
         names = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
         return Outcome(Status.BLOCKED, PreTradeCheckFailed.exit_code, names)

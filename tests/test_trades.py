@@ -16,6 +16,7 @@ from advisor.checks import Check
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.optimize import ProblemData
+from advisor.outcome import plan_outcome
 from advisor.portfolio import Limits, Target
 from advisor.trades import TradePlan, plan_trades, reasons, round_trades, trim_buys_for_cash
 from tests.synthetic import universe
@@ -117,7 +118,7 @@ def test_an_unreachable_target_returns_the_best_proposal_with_the_diagnosis() ->
     assert closer == pytest.approx(plan.diagnosis.closest, abs=0.003)
     assert_hard_rules(data, lim, plan.quantities)
     with pytest.raises(TargetUnreachable, match=r"max_turnover 0.03 allows small_cap_share"):
-        plan.raise_for_checks()
+        raise plan_outcome(plan).error()
 
 
 def test_a_rule_whole_shares_cannot_keep_is_diagnosed_not_broken() -> None:
@@ -139,8 +140,8 @@ def test_a_plan_that_fails_a_check_raises_pre_trade_check_failed() -> None:
     data = universe(10, 1)
     broken = Check("cash_min", False, 0.004, 0.01, "cash after trades and costs $4,000.00")
     plan = TradePlan(pd.DataFrame(), data.shares * 0, (broken,), "optimal")
-    with pytest.raises(PreTradeCheckFailed, match=r"cash_min 0\.004 vs 0\.01"):
-        plan.raise_for_checks()
+    with pytest.raises(PreTradeCheckFailed, match=r"cash_min \(cash after trades and costs"):
+        raise plan_outcome(plan).error()
 
 
 def test_commissions_are_paid_out_of_the_cash_floor() -> None:

@@ -20,7 +20,6 @@ import pandas as pd
 from advisor import checks
 from advisor.checks import Check
 from advisor.enums import Status
-from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import EffectiveLimits
 from advisor.optimize import cardinality
 from advisor.optimize.data import ProblemData
@@ -64,17 +63,6 @@ class TradePlan:
 
     def failures(self) -> list[Check]:
         return checks.failures(self.checks)
-
-    def raise_for_checks(self) -> None:
-        """TargetUnreachable with the diagnosis when there is one (exit 3), else
-        PreTradeCheckFailed naming every failed rule (exit 4); nothing when all is well."""
-        failed = [c for c in self.failures() if not (self.diagnosis and c.name == "target")]
-        text = "; ".join(f"{c.name} {c.value:.6g} vs {c.limit:.6g} {c.detail}" for c in failed)
-        if self.diagnosis is not None:
-            extra = f"; the best proposal also fails: {text}" if text else ""
-            raise TargetUnreachable(self.diagnosis.message() + extra)
-        if failed:
-            raise PreTradeCheckFailed(f"the trade list fails checks: {text}")
 
 
 def plan_trades(
