@@ -46,16 +46,20 @@ def portfolio_files(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
             if not found:
-                raise InputError(Location(path), "holds no .yaml portfolio files",
-                                 fix="give portfolio files or a folder of them")
+                raise InputError(
+                    Location(path),
+                    "holds no .yaml portfolio files",
+                    fix="give portfolio files or a folder of them",
+                )
             files += found
         else:
             files.append(path)
     return files
 
 
-def run_accounts(paths: list[str], scheme: str = "cumulative",
-                 model: str | None = None) -> list[AccountResult]:
+def run_accounts(
+    paths: list[str], scheme: str = "cumulative", model: str | None = None
+) -> list[AccountResult]:
     """Rebalance accounts in turn, sharing one solver: accounts of a shape share one compiled
     problem, re-solved with each account's numbers."""
     from advisor.optimize import Solver
@@ -64,8 +68,9 @@ def run_accounts(paths: list[str], scheme: str = "cumulative",
     return [run_account(path, scheme, model, solver) for path in paths]
 
 
-def run_account(path: str, scheme: str = "cumulative", model: str | None = None,
-                solver: Any = None) -> AccountResult:
+def run_account(
+    path: str, scheme: str = "cumulative", model: str | None = None, solver: Any = None
+) -> AccountResult:
     """Rebalance one account; a known error becomes its status rather than stopping the batch."""
     from advisor.market import SizeScheme
     from advisor.outcome import outcome
@@ -116,8 +121,13 @@ def chunks(paths: list[str], workers: int) -> list[list[str]]:
 CHUNKS_PER_WORKER = 4
 
 
-def run_local(paths: list[str], jobs: int, scheme: str, model: str | None,
-              progress: Callable[[int], None] = lambda done: None) -> list[AccountResult]:
+def run_local(
+    paths: list[str],
+    jobs: int,
+    scheme: str,
+    model: str | None,
+    progress: Callable[[int], None] = lambda done: None,
+) -> list[AccountResult]:
     pieces = chunks(paths, jobs)
     if jobs <= 1:
         results = []
@@ -136,13 +146,21 @@ def run_local(paths: list[str], jobs: int, scheme: str, model: str | None,
         return results
 
 
-def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
-                progress: Callable[[int], None] = lambda done: None) -> list[AccountResult]:
+def run_cluster(
+    paths: list[str],
+    address: str,
+    scheme: str,
+    model: str | None,
+    progress: Callable[[int], None] = lambda done: None,
+) -> list[AccountResult]:
     """The same batch on a Dask distributed cluster ('local' starts a LocalCluster here)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None) if address == "local" else None
+    cluster = (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        if address == "local"
+        else None
+    )
     try:
         with Client(cluster if cluster is not None else address) as client:
             pieces = chunks(paths, len(client.scheduler_info()["workers"]) or 1)
@@ -158,4 +176,3 @@ def run_cluster(paths: list[str], address: str, scheme: str, model: str | None,
 
 def exit_code(results: Iterable[AccountResult]) -> int:
     return worst(result.exit_code for result in results)
-

@@ -110,7 +110,8 @@ def _aligned(series: pd.Series, index: pd.Index) -> np.ndarray:
     """`series` as an array in the order of `index`, 0 for a label it lacks."""
     if not series.index.equals(index):
         series = series.reindex(index, fill_value=0.0)
-    return series.to_numpy(dtype=float, na_value=np.nan)
+    out: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
@@ -132,7 +133,8 @@ def _costs(data: ProblemData, traded: np.ndarray) -> np.ndarray:
     else:
         impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / adv
     commission = data.commission * (traded != 0)
-    return spread + impact + commission
+    out: np.ndarray = spread + impact + commission
+    return out
 
 
 def apply_trades(data: ProblemData, quantities: pd.Series) -> tuple[pd.Series, float]:

@@ -137,9 +137,7 @@ def _portfolio_bytes(
     return path, raw
 
 
-def read_fills(
-    path: Path, trades: list[Order], held: dict[str, float], today: date
-) -> list[Fill]:
+def read_fills(path: Path, trades: list[Order], held: dict[str, float], today: date) -> list[Fill]:
     """Parse the fills CSV and check each fill against the proposal and the holdings."""
     rows = _rows(path)
     proposed = {ticker_key(t.ticker): t for t in trades}
@@ -161,8 +159,7 @@ def read_fills(
         if total > trade.shares * (1 + TOLERANCE):
             raise InputError(
                 Location(path, line, "shares"),
-                f"fills {total:g} {fill.ticker} in all, more than the "
-                f"{trade.shares:g} proposed",
+                f"fills {total:g} {fill.ticker} in all, more than the {trade.shares:g} proposed",
                 value=row["shares"],
                 fix="fills may be partial but never exceed the proposal",
             )

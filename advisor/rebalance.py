@@ -24,7 +24,7 @@ NO_VOLUME_ADV = 1.0  # $; stands in for a missing volume so costs stay finite (n
 
 @dataclass(frozen=True)
 class Proposal:
-    scored: Scored              # the portfolio as it stands
+    scored: Scored  # the portfolio as it stands
     data: ProblemData
     limits: EffectiveLimits
     plan: TradePlan
@@ -40,8 +40,12 @@ class Proposal:
         return self.plan.status
 
 
-def propose(path: Path, scheme: SizeScheme = SizeScheme.cumulative,
-            model_override: str | None = None, solver: Solver | None = None) -> Proposal:
+def propose(
+    path: Path,
+    scheme: SizeScheme = SizeScheme.cumulative,
+    model_override: str | None = None,
+    solver: Solver | None = None,
+) -> Proposal:
     """The proposal for one portfolio file; `solver` carries formulations across accounts
     (a batch), else the account gets a solver of its own."""
     scored = score(path, scheme, model_override)

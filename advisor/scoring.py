@@ -97,7 +97,8 @@ def exposures_dict(exposures: Exposures) -> dict[str, Any]:
         out[key] = exposures.risk(measure)
     out["sectors"] = exposures.sectors
     out["estimated_share"] = exposures.estimated_share
-    return _rounded(out)
+    rounded: dict[str, Any] = _rounded(out)
+    return rounded
 
 
 def score_dict(scored: Scored) -> dict[str, Any]:
@@ -117,7 +118,8 @@ def score_dict(scored: Scored) -> dict[str, Any]:
     ]
     out["model"] = {"name": scored.model.name, "as_of": scored.model.as_of}
     out["portfolio"] = {"file": str(scored.loaded.path), "sha256": scored.loaded.sha256}
-    return _rounded(out)
+    rounded: dict[str, Any] = _rounded(out)
+    return rounded
 
 
 def _rounded(value: Any) -> Any:

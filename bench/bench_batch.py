@@ -53,14 +53,22 @@ def main() -> None:
                            capture_output=True)  # fmt: skip
             single.append(time.perf_counter() - start)
     each = statistics.median(single)
-    print(f"accounts: {args.accounts}, jobs: {args.jobs}; batch exit code {done.returncode}, "
-          f"{written} proposals written")
-    print(f"one batch run:           {batch:.1f} s ({batch / args.accounts * 1000:.0f} ms per "
-          "account, start-up included)")
-    print(f"one process per account: {each:.2f} s each (median of {len(single)}), "
-          f"{each * args.accounts:.0f} s for {args.accounts}")
-    print(f"speed-up: {each * args.accounts / batch:.1f}x; peak memory of one process: "
-          f"{peak_mb:.0f} MB")
+    print(
+        f"accounts: {args.accounts}, jobs: {args.jobs}; batch exit code {done.returncode}, "
+        f"{written} proposals written"
+    )
+    print(
+        f"one batch run:           {batch:.1f} s ({batch / args.accounts * 1000:.0f} ms per "
+        "account, start-up included)"
+    )
+    print(
+        f"one process per account: {each:.2f} s each (median of {len(single)}), "
+        f"{each * args.accounts:.0f} s for {args.accounts}"
+    )
+    print(
+        f"speed-up: {each * args.accounts / batch:.1f}x; peak memory of one process: "
+        f"{peak_mb:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

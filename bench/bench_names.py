@@ -52,16 +52,18 @@ def exhaustive(data: ProblemData, limits: EffectiveLimits, k: int) -> float:
 
 
 def small(seeds: int, n: int, k: int) -> None:
-    print(f"{n} names, at most {k} held, {seeds} seeds; exhaustive search solves C({n},{k}) "
-          "problems per seed")
-    print(f"{'seed':>4} {'relaxed':>10} {'exhaustive':>11} {'halving':>10} {'gap':>8} "
-          f"{'at once':>10} {'gap':>8}")
+    print(
+        f"{n} names, at most {k} held, {seeds} seeds; exhaustive search solves C({n},{k}) "
+        "problems per seed"
+    )
+    print(
+        f"{'seed':>4} {'relaxed':>10} {'exhaustive':>11} {'halving':>10} {'gap':>8} "
+        f"{'at once':>10} {'gap':>8}"
+    )
     gaps: dict[bool | None, list[float]] = {True: [], False: []}
     for seed in range(seeds):
         data = universe(n, seed, held=max(2, k - 2))
-        limits = effective_limits(
-            Limits(max_names=k), checks.today(data), checks.weights(data)
-        )
+        limits = effective_limits(Limits(max_names=k), checks.today(data), checks.weights(data))
         relaxed = solve(data, TARGET, limits)
         if cardinality.restrict(data, TARGET, limits, relaxed) is None:
             print(f"{seed:>4} the relaxation already holds at most {k} names")
@@ -80,9 +82,11 @@ def small(seeds: int, n: int, k: int) -> None:
     names = {True: "halving", False: "at once", None: "shipped (the better of the two)"}
     for halving, found in gaps.items():
         if found:
-            print(f"{names[halving]}: gap to exhaustive median "
-                  f"{statistics.median(found):.2%}, worst {max(found):.2%}, exact in "
-                  f"{sum(g < 1e-6 for g in found)} of {len(found)}")
+            print(
+                f"{names[halving]}: gap to exhaustive median "
+                f"{statistics.median(found):.2%}, worst {max(found):.2%}, exact in "
+                f"{sum(g < 1e-6 for g in found)} of {len(found)}"
+            )
 
 
 def full_universe(ks: list[int]) -> None:
@@ -91,13 +95,16 @@ def full_universe(ks: list[int]) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         path = holdings_portfolio(
-            Path(folder) / "direct.yaml", 50,
+            Path(folder) / "direct.yaml",
+            50,
             "target: {small_cap_share: 0.25, band: 0.02}\nlimits: {buy_from: [holdings, all]}\n",
         )
         data = problem_data(score(path))
     print(f"\nfull model universe: {data.n} names, 50 held, target small_cap_share 0.25")
-    print(f"{'k':>4} {'method':>8} {'relaxed names':>13} {'relaxed':>10} {'objective':>10} "
-          f"{'bound on gap':>13} {'solves':>6} {'seconds':>8}")
+    print(
+        f"{'k':>4} {'method':>8} {'relaxed names':>13} {'relaxed':>10} {'objective':>10} "
+        f"{'bound on gap':>13} {'solves':>6} {'seconds':>8}"
+    )
     for k in ks:
         limits = effective_limits(Limits(max_names=k), checks.today(data), checks.weights(data))
         for halving in (True, False, None):
@@ -113,8 +120,10 @@ def full_universe(ks: list[int]) -> None:
             found = restricted.solution
             value = f"{found.objective:>10.3e}" if found.feasible else f"{found.status:>10}"
             bound = f"{found.objective / relaxed.objective - 1:>13.2%}" if found.feasible else ""
-            print(f"{k:>4} {method:>8} {held:>13} {relaxed.objective:>10.3e} {value} {bound} "
-                  f"{restricted.solves + 1:>6} {seconds:>8.2f}")
+            print(
+                f"{k:>4} {method:>8} {held:>13} {relaxed.objective:>10.3e} {value} {bound} "
+                f"{restricted.solves + 1:>6} {seconds:>8.2f}"
+            )
 
 
 def main() -> None:

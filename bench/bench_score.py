@@ -34,8 +34,10 @@ def main() -> None:
     print(f"the same, exiting with the collector frozen: {frozen:.3f} s")
     for label in ("tables", "--json"):
         seconds = got[label]
-        print(f"advisor score, 50 holdings, {label:7s}: {seconds:.3f} s "
-              f"({seconds / floor:.2f}x floor, {seconds / frozen:.2f}x the frozen floor)")
+        print(
+            f"advisor score, 50 holdings, {label:7s}: {seconds:.3f} s "
+            f"({seconds / floor:.2f}x floor, {seconds / frozen:.2f}x the frozen floor)"
+        )
 
 
 if __name__ == "__main__":

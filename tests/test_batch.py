@@ -31,8 +31,7 @@ def run(accounts: Path, out: Path, *extra: str) -> tuple[int, dict[str, bytes]]:
     return result.exit_code, {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-def test_batch_writes_a_proposal_per_account_and_a_summary(accounts: Path,
-                                                            tmp_path: Path) -> None:
+def test_batch_writes_a_proposal_per_account_and_a_summary(accounts: Path, tmp_path: Path) -> None:
     code, files = run(accounts, tmp_path / "one")
     assert code == 2  # the broken account is reported, the others are still proposed
     assert set(files) == {"rotation.json", "mega-cap-tech.json", "all-iwm.json", "summary.csv"}
@@ -40,16 +39,16 @@ def test_batch_writes_a_proposal_per_account_and_a_summary(accounts: Path,
     assert rows[str(accounts / "broken.yaml")]["status"] == "error"
     assert rows[str(accounts / "rotation.yaml")]["target_reached"] == "True"
     assert rows[str(accounts / "all-iwm.yaml")]["trades"] == "0"  # no target, within limits
-    single = runner.invoke(app, ["rebalance", str(accounts / "rotation.yaml"), "-o",
-                                 str(tmp_path / "single.json")])
+    single = runner.invoke(
+        app, ["rebalance", str(accounts / "rotation.yaml"), "-o", str(tmp_path / "single.json")]
+    )
     assert single.exit_code == 0
     assert (tmp_path / "single.json").read_bytes() == files["rotation.json"]
     assert json.loads(files["rotation.json"])["status"] == "optimal"
 
 
 @pytest.mark.slow
-def test_two_jobs_and_a_dask_cluster_give_the_same_files(accounts: Path,
-                                                         tmp_path: Path) -> None:
+def test_two_jobs_and_a_dask_cluster_give_the_same_files(accounts: Path, tmp_path: Path) -> None:
     _, serial = run(accounts, tmp_path / "serial")
     _, parallel = run(accounts, tmp_path / "parallel", "--jobs", "2")
     _, cluster = run(accounts, tmp_path / "cluster", "--cluster", "local")

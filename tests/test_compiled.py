@@ -30,8 +30,9 @@ SHARED = Solver(OPTIONS)
 @given(
     n=st.integers(5, 60),
     seed=st.integers(0, 10_000),
-    target=st.sampled_from([None, Target(small_cap_share=0.25, band=0.02),
-                            Target(size_score=0.2, band=0.1)]),
+    target=st.sampled_from(
+        [None, Target(small_cap_share=0.25, band=0.02), Target(size_score=0.2, band=0.1)]
+    ),
     turnover=st.sampled_from([None, 0.15, 0.6]),
     position=st.sampled_from([None, 0.08]),
     reserve=st.sampled_from([0.0, 0.002]),
@@ -39,8 +40,14 @@ SHARED = Solver(OPTIONS)
     soft=st.sampled_from([0.0, 100.0]),
 )
 def test_a_shared_solver_gives_what_a_fresh_one_gives_to_the_bit(
-    n: int, seed: int, target: Target | None, turnover: float | None, position: float | None,
-    reserve: float, margin: dict[str, float], soft: float,
+    n: int,
+    seed: int,
+    target: Target | None,
+    turnover: float | None,
+    position: float | None,
+    reserve: float,
+    margin: dict[str, float],
+    soft: float,
 ) -> None:
     data = universe(n, seed)
     limits = effective_limits(Limits(max_turnover=turnover, max_position=position),

@@ -34,7 +34,8 @@ WEIGHTS = pd.Series({"AAA": 0.15, "BBB": 0.10})
 
 def test_every_numeric_limit_has_a_documented_default() -> None:
     numeric = {
-        name for name, field in Limits.model_fields.items()
+        name
+        for name, field in Limits.model_fields.items()
         if name not in ("whole_shares", "no_sell", "no_buy", "buy_from", "max_names")
     }  # fmt: skip  (max_names has no default: without it, no limit on the count)
     assert set(DEFAULTS) == numeric

@@ -96,12 +96,15 @@ def test_dropping_names_fixed_at_zero_does_not_change_the_answer() -> None:
 
 
 @pytest.mark.slow
-def test_whole_universe_with_max_names_end_to_end(tmp_path: Path,
-                                                  shipped_model: MarketModel) -> None:
+def test_whole_universe_with_max_names_end_to_end(
+    tmp_path: Path, shipped_model: MarketModel
+) -> None:
     path = tmp_path / "direct.yaml"
-    head = ("cash: 25000\nholdings:\n  - {ticker: NVDA, shares: 400}\n"
-            "  - {ticker: AAPL, shares: 300}\n  - {ticker: MSFT, shares: 200}\n"
-            "target: {small_cap_share: 0.25, band: 0.02}\n")
+    head = (
+        "cash: 25000\nholdings:\n  - {ticker: NVDA, shares: 400}\n"
+        "  - {ticker: AAPL, shares: 300}\n  - {ticker: MSFT, shares: 200}\n"
+        "target: {small_cap_share: 0.25, band: 0.02}\n"
+    )
     counts = {}
     for k in (None, 12):
         names = f", max_names: {k}" if k else ""

@@ -62,9 +62,7 @@ def test_an_unreachable_proposal_is_valid(schema: dict[str, Any], tmp_path: Path
 
 
 def test_batch_proposals_are_valid(schema: dict[str, Any], tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["rebalance", str(ROOT / "portfolios"), "--out-dir", str(tmp_path)]
-    )
+    result = runner.invoke(app, ["rebalance", str(ROOT / "portfolios"), "--out-dir", str(tmp_path)])
     assert result.exit_code in (0, 3), result.stderr
     files = sorted(tmp_path.glob("*.json"))
     assert [f.stem for f in files] == [p.stem for p in EXAMPLES]

@@ -45,7 +45,7 @@ def executed(path: Path, proposal: dict, model: MarketModel) -> Path:
             holdings[ticker] = float(line.split("shares:")[1].split("}")[0])
         else:
             break
-    tail = "\n".join(rest.splitlines()[len(holdings):])
+    tail = "\n".join(rest.splitlines()[len(holdings) :])
     cash = float(head.split("cash:")[1].splitlines()[0])
     for trade in proposal["trades"]:
         sign = 1 if trade["side"] == "BUY" else -1
@@ -58,11 +58,14 @@ def executed(path: Path, proposal: dict, model: MarketModel) -> Path:
     return out
 
 
-def test_mega_cap_tilt_lands_in_band_and_every_rule_holds(tmp_path: Path,
-                                                           shipped_model: MarketModel) -> None:
+def test_mega_cap_tilt_lands_in_band_and_every_rule_holds(
+    tmp_path: Path, shipped_model: MarketModel
+) -> None:
     path = tmp_path / "mega.yaml"
-    path.write_text(MEGA_CAP + "target: {small_cap_share: 0.25, band: 0.02}\n"
-                    "limits: {buy_from: [holdings, funds], min_trade_value: 250, cash_min: 0.01}\n")
+    path.write_text(
+        MEGA_CAP + "target: {small_cap_share: 0.25, band: 0.02}\n"
+        "limits: {buy_from: [holdings, funds], min_trade_value: 250, cash_min: 0.01}\n"
+    )
     before = path.read_bytes()
     code, proposal, err = rebalance(path)
     assert code == 0, err
@@ -71,8 +74,9 @@ def test_mega_cap_tilt_lands_in_band_and_every_rule_holds(tmp_path: Path,
     # Recompute from the trade list alone.
     shares = {"NVDA": 400, "AAPL": 300, "MSFT": 200, "GOOGL": 250, "AMZN": 300, "META": 100}
     cash = 25_000.0
-    value_before = cash + sum(s * shipped_model.securities.at[t, "price"]
-                              for t, s in shares.items())
+    value_before = cash + sum(
+        s * shipped_model.securities.at[t, "price"] for t, s in shares.items()
+    )
     for trade in proposal["trades"]:
         assert float(trade["shares"]).is_integer() and trade["shares"] > 0
         assert trade["shares"] * trade["price"] >= 250
@@ -92,8 +96,13 @@ def test_mega_cap_tilt_lands_in_band_and_every_rule_holds(tmp_path: Path,
     assert abs(after.small_cap_share - 0.25) <= 0.02
     assert cash >= 0.01 * after.value
     limits = proposal["limits"]
-    for measure in ("refinancing", "floating_debt", "weak_coverage", "unprofitable",
-                    "economic_sensitivity"):
+    for measure in (
+        "refinancing",
+        "floating_debt",
+        "weak_coverage",
+        "unprofitable",
+        "economic_sensitivity",
+    ):
         assert after.risk(measure) <= limits[f"{measure}_max"]["value"] + 1e-9, measure
     turnover = sum(t["value"] for t in proposal["trades"]) / value_before
     assert turnover <= limits["max_turnover"]["value"] + 1e-9
@@ -101,7 +110,8 @@ def test_mega_cap_tilt_lands_in_band_and_every_rule_holds(tmp_path: Path,
 
 
 def test_executing_the_proposal_then_rebalancing_gives_no_trades(
-        tmp_path: Path, shipped_model: MarketModel) -> None:
+    tmp_path: Path, shipped_model: MarketModel
+) -> None:
     path = tmp_path / "rotation.yaml"
     path.write_text((ROOT / "portfolios" / "rotation.yaml").read_text())
     code, proposal, err = rebalance(path)
@@ -114,16 +124,20 @@ def test_executing_the_proposal_then_rebalancing_gives_no_trades(
 
 def test_already_on_target_means_no_trades(tmp_path: Path) -> None:
     path = tmp_path / "iwm.yaml"
-    path.write_text("cash: 1000\nholdings:\n  - {ticker: IWM, shares: 100}\n"
-                    "target: {small_cap_share: 0.95, band: 0.03}\n")
+    path.write_text(
+        "cash: 1000\nholdings:\n  - {ticker: IWM, shares: 100}\n"
+        "target: {small_cap_share: 0.95, band: 0.03}\n"
+    )
     code, proposal, _ = rebalance(path)
     assert code == 0 and proposal["trades"] == [] and proposal["status"] == "nothing to do"
 
 
 def test_unreachable_target_names_the_limit_and_what_it_needs(tmp_path: Path) -> None:
     path = tmp_path / "tiny.yaml"
-    path.write_text(MEGA_CAP + "target: {small_cap_share: 0.20, band: 0.02}\n"
-                    "limits: {max_turnover: 0.02, buy_from: [holdings, funds]}\n")
+    path.write_text(
+        MEGA_CAP + "target: {small_cap_share: 0.20, band: 0.02}\n"
+        "limits: {max_turnover: 0.02, buy_from: [holdings, funds]}\n"
+    )
     code, proposal, err = rebalance(path)
     assert code == 3
     assert "max_turnover 0.02 allows small_cap_share" in err
@@ -140,8 +154,9 @@ def test_outputs_are_byte_identical_and_csv_has_the_columns(tmp_path: Path) -> N
     files = []
     for run in range(2):
         out, basket = tmp_path / f"t{run}.csv", tmp_path / f"b{run}.csv"
-        result = runner.invoke(app, ["rebalance", str(source), "-o", str(out),
-                                     "--basket", str(basket)])
+        result = runner.invoke(
+            app, ["rebalance", str(source), "-o", str(out), "--basket", str(basket)]
+        )
         assert result.exit_code == 0, result.stderr
         files.append((out.read_bytes(), basket.read_bytes()))
     assert files[0] == files[1]
@@ -164,9 +179,9 @@ def test_json_records_the_inputs(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("option, name", [("--output", "p.txt"), ("--basket", "b.json")])
-def test_bad_output_path_is_refused_before_any_work(tmp_path: Path, option: str,
-                                                    name: str) -> None:
-    result = runner.invoke(app, ["rebalance", str(ROOT / "portfolios" / "rotation.yaml"),
-                                 option, str(tmp_path / name)])
+def test_bad_output_path_is_refused_before_any_work(tmp_path: Path, option: str, name: str) -> None:
+    result = runner.invoke(
+        app, ["rebalance", str(ROOT / "portfolios" / "rotation.yaml"), option, str(tmp_path / name)]
+    )
     assert result.exit_code == 2 and option in result.stderr
     assert not (tmp_path / name).exists()

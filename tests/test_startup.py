@@ -26,11 +26,22 @@ print("cvxpy" in sys.modules, "scipy" in sys.modules)
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["score", "portfolios/balanced.yaml"],
-                                  ["score", "portfolios/balanced.yaml", "--json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["score", "portfolios/balanced.yaml"],
+        ["score", "portfolios/balanced.yaml", "--json"],
+    ],
+)
 def test_no_solver_imported(args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.split() == ["False", "False"]
 
 
@@ -47,8 +58,9 @@ print(deferred, round(float(entropy(np.array([0.5, 0.5]))), 6), scipy.stats.norm
 
 @pytest.mark.slow
 def test_cvxpy_loads_without_scipy_stats_until_it_is_used() -> None:
-    done = subprocess.run([sys.executable, "-c", LEAN], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["True", "0.693147", "0.5"]
 
 

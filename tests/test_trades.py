@@ -39,8 +39,9 @@ def executed(data: ProblemData, quantities: pd.Series) -> ProblemData:
     return dataclasses.replace(data, shares=shares, values=shares * data.prices, cash=cash)
 
 
-def assert_hard_rules(data: ProblemData, lim: EffectiveLimits, quantities: pd.Series,
-                      names: bool = True) -> None:
+def assert_hard_rules(
+    data: ProblemData, lim: EffectiveLimits, quantities: pd.Series, names: bool = True
+) -> None:
     """The rules of DESIGN.md, recomputed here by hand (max_names unless `names` is False)."""
     traded = quantities[quantities != 0]
     after = data.shares + quantities

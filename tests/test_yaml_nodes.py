@@ -57,8 +57,17 @@ def test_every_portfolio_and_test_file_composes_the_same() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["cash", "ticker", "shares", "band", "note"]),
-                          st.sampled_from(TRICKY), st.booleans()), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["cash", "ticker", "shares", "band", "note"]),
+            st.sampled_from(TRICKY),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_tricky_scalars_resolve_as_ruamel_resolves_them(rows: list[tuple[str, str, bool]]) -> None:
     lines = ["holdings:"]
     for key, value, flow in rows:

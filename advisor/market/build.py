@@ -18,6 +18,7 @@ import pandas as pd
 from advisor.errors import InputError, Location
 from advisor.market import dates, fundamentals, risk, universe
 from advisor.market.ishares import FundHoldings, read_ishares
+from advisor.market.model import BANDS
 from advisor.market.screener import read_screener
 from advisor.portfolio.tickers import ticker_key
 from advisor.writing import write_atomic
@@ -257,7 +258,7 @@ def _meta(
         "size_scheme": {
             "default": "cumulative",
             "alternative": "russell",
-            "cumulative_edges": dict(zip(universe.BANDS, universe.BAND_EDGES, strict=True)),
+            "cumulative_edges": dict(zip(BANDS, universe.BAND_EDGES, strict=True)),
             "russell": "rank <= 1000 large, 1001-3000 small, beyond micro",
             "size_score": "(ln cap - cap-weighted mean) / equal-weighted std, winsorized at +-3",
             **{k: _round(v) for k, v in size_meta.items()},
@@ -322,4 +323,7 @@ def write_model(model: BuiltModel, folder: Path) -> None:
 
 
 def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, float_format=f"%.{SIGNIFICANT_DIGITS}g", lineterminator="\n")
+    text: str = frame.to_csv(
+        index=False, float_format=f"%.{SIGNIFICANT_DIGITS}g", lineterminator="\n"
+    )
+    return text

@@ -17,7 +17,8 @@ Link = Callable[[np.ndarray], np.ndarray]
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 @dataclass(frozen=True)

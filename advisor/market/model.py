@@ -136,8 +136,9 @@ class MarketModel:
         vols = self.meta.get("risk_model", {}).get("factor_vols", {})
         factor_vol = [vols.get("market", 0.16), vols.get("size", 0.035)]
         factor_vol += [vols.get("sector", 0.05)] * len(sectors)
-        factor_cov = pd.DataFrame(np.diag(np.square(factor_vol)), index=loadings.columns,
-                                  columns=loadings.columns)
+        factor_cov = pd.DataFrame(
+            np.diag(np.square(factor_vol)), index=loadings.columns, columns=loadings.columns
+        )
         return loadings, factor_cov, self._specific_var.loc[tickers].rename(None)
 
     @cached_property
@@ -197,7 +198,7 @@ def cached_model(folder: Path) -> MarketModel:
 
 
 def load_model(folder: Path) -> MarketModel:
-    from ruamel.yaml import YAMLError
+    from ruamel.yaml.error import YAMLError
 
     from advisor.portfolio import yaml_nodes
 

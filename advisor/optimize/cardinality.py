@@ -76,7 +76,7 @@ def unsellable(data: ProblemData, limits: EffectiveLimits, options: SolveOptions
     stuck = ~data.can_sell.to_numpy(dtype=bool)
     stuck |= values < limits.min_trade_value
     stuck |= values > options.max_adv_share * data.adv.to_numpy(dtype=float)
-    return held & stuck
+    return np.asarray(held & stuck)
 
 
 def restrict(
@@ -170,7 +170,7 @@ def _search(
 
 def _values(data: ProblemData, solution: Solution) -> np.ndarray:
     """A solution's values after trading over `data`'s tickers (0 where it has none)."""
-    return solution.values.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
+    return np.asarray(solution.values.reindex(data.tickers, fill_value=0.0), dtype=float)
 
 
 def _top(values: np.ndarray, eligible: np.ndarray, must: np.ndarray, size: int) -> np.ndarray:

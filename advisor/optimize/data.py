@@ -95,9 +95,7 @@ class ProblemData:
             raise ValueError("`subset` must keep every holding")
         rows = self.tickers[keep]
         changes = {name: getattr(self, name).loc[rows] for name in (*_SERIES, "exposures")}
-        return dataclasses.replace(
-            self, tickers=rows, loadings=self.loadings.loc[rows], **changes
-        )
+        return dataclasses.replace(self, tickers=rows, loadings=self.loadings.loc[rows], **changes)
 
     # -- validation ------------------------------------------------------------------------
 

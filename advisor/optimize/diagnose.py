@@ -127,9 +127,7 @@ def names_diagnosis(
     the closest the target comes with the names kept is found as in `diagnose`."""
     found = diagnose(data, target, limits, solver, restricted)
     assert limits.max_names is not None
-    blocker = Blocker(
-        "max_names", limits.max_names, needed, Sense.MAX, limits.source("max_names")
-    )
+    blocker = Blocker("max_names", limits.max_names, needed, Sense.MAX, limits.source("max_names"))
     return dataclasses.replace(found, blockers=(blocker,), restricted=False)
 
 

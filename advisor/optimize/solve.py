@@ -51,7 +51,7 @@ class Solution:
 
     @property
     def accurate(self) -> bool:
-        return self.status == OPTIMAL
+        return bool(self.status == OPTIMAL)
 
 
 class Solver:

@@ -34,11 +34,13 @@ _RUAMEL_ONLY = re.compile(
 def compose(yaml: YAML, text: str) -> Node | None:
     """The document's root node, as `yaml.compose(text)` gives it (None when empty)."""
     if _CLoader is None or _RUAMEL_ONLY.search(text):
-        return yaml.compose(text)
+        composed: Node | None = yaml.compose(text)
+        return composed
     try:
         root = pyyaml.compose(text, Loader=_CLoader)
     except pyyaml.YAMLError:
-        return yaml.compose(text)  # ruamel raises the error the user sees
+        node: Node | None = yaml.compose(text)  # ruamel raises the error the user sees
+        return node
     return None if root is None else _translate(yaml, root)
 
 

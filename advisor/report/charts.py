@@ -144,7 +144,7 @@ def nice_scale(*values: float | None, floor: float = 0.0) -> float:
     top = max([floor, *(v for v in values if v is not None)]) * 1.1
     if top <= 0:
         return 1.0
-    step = 10 ** _floor_log10(top)
+    step = float(10 ** _floor_log10(top))
     for multiple in (1, 2, 2.5, 5, 10):
         if multiple * step >= top:
             return multiple * step

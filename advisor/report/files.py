@@ -48,8 +48,9 @@ def trade_rows(proposal: Proposal) -> list[dict[str, Any]]:
             "estimated_cost": round(float(row.cost), 2),
             "reason": str(row.reason),
         }
-        for ticker, row in zip(proposal.plan.trades.index,
-                               proposal.plan.trades.itertuples(index=False), strict=True)
+        for ticker, row in zip(
+            proposal.plan.trades.index, proposal.plan.trades.itertuples(index=False), strict=True
+        )
     ]
 
 

@@ -59,14 +59,11 @@ def _header(data: ProposalDocument) -> str:
         ("Portfolio file", inputs.portfolio),
         (
             "Model",
-            f"{inputs.model.name} as of {inputs.model.as_of}"
-            f" (size scheme: {inputs.size_scheme})",
+            f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
         ),
         (
             "Target",
-            "none"
-            if target is None
-            else f"{target.measure} {target.value:g} ± {target.band:g}",
+            "none" if target is None else f"{target.measure} {target.value:g} ± {target.band:g}",
         ),
         ("Status", str(data.status)),
     ]
@@ -74,8 +71,7 @@ def _header(data: ProposalDocument) -> str:
         facts.append(
             (
                 "Solver",
-                f"{solver.name} ({solver.status}), "
-                f"{solver.repairs} repair(s) after rounding",
+                f"{solver.name} ({solver.status}), {solver.repairs} repair(s) after rounding",
             )
         )
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)

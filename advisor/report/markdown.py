@@ -72,8 +72,7 @@ def proposal_markdown(document: ProposalDocument) -> str:
         lines.append("Resting mostly on model estimates: " + _md(", ".join(estimated)) + ".")
     lines += [
         "",
-        f"_Proposal only: no orders placed. Portfolio sha256 "
-        f"`{_code(inputs.sha256)[:12]}`._",
+        f"_Proposal only: no orders placed. Portfolio sha256 `{_code(inputs.sha256)[:12]}`._",
         "",
     ]
     return "\n".join(lines)

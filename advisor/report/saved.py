@@ -101,9 +101,7 @@ def shares_text(shares: float) -> str:
     return f"{shares:,.0f}" if float(shares).is_integer() else f"{shares:,.6g}"
 
 
-def target_range(
-    document: ProposalDocument, measure: str, show: Callable[[float], str]
-) -> str:
+def target_range(document: ProposalDocument, measure: str, show: Callable[[float], str]) -> str:
     """'lo to hi' for the measure the target is set on, else ''."""
     target = document.target
     if target is None or target.measure != measure:
