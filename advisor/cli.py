@@ -34,16 +34,8 @@ ModelOpt = Annotated[
 ]
 
 
-def _run(action: Callable[[], T], *, short: bool = False) -> T:
-    """Run a command body; a known error prints one message and exits with its code.
-
-    `short`: the body reads its input files once and ends, solving nothing. Nearly all it
-    allocates lives until exit (modules, the model), so the cycle collector is paused for it:
-    the collections it would run find little to free, and cost about 0.1 s while pandas imports.
-    """
-    collecting = gc.isenabled()
-    if short:
-        gc.disable()
+def _run(action: Callable[[], T]) -> T:
+    """Run a command body; a known error prints one message and exits with its code."""
     try:
         return action()
     except AdvisorError as exc:
@@ -56,9 +48,6 @@ def _run(action: Callable[[], T], *, short: bool = False) -> T:
             f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)", err=True
         )
         raise typer.Exit(1) from None
-    finally:
-        if short and collecting:
-            gc.enable()
 
 
 def _scheme(name: str) -> Any:
@@ -101,7 +90,7 @@ def score(
 
         print_view(score_view(scored))
 
-    _run(body, short=True)
+    _run(body)
 
 
 @app.command()
@@ -296,7 +285,7 @@ def review(
         if output is not None:
             write_document(document, output)
 
-    _run(body, short=True)
+    _run(body)
 
 
 @app.command()
@@ -357,7 +346,7 @@ def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
         loaded, market = load_inputs(portfolio, model)
         positions(loaded, market)
 
-    _run(body, short=True)
+    _run(body)
 
 
 class SchemaOf(StrEnum):
@@ -416,7 +405,7 @@ def model_show(
         market = load_model(resolve_model_folder(model))
         print_view(model_view(market.meta, source_counts(market)))
 
-    _run(body, short=True)
+    _run(body)
 
 
 @model_app.command("check")
@@ -432,7 +421,7 @@ def model_check(
         for line in check_model(load_model(folder)):
             typer.echo(line)
 
-    _run(body, short=True)
+    _run(body)
 
 
 def main() -> None:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from advisor.cli import app
-from advisor.errors import InputError, Location
 from tests.conftest import ROOT
 
 PROBE = """
@@ -61,7 +56,13 @@ def test_cvxpy_loads_without_scipy_stats_until_it_is_used() -> None:
     done = subprocess.run(
         [sys.executable, "-c", LEAN], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["True", "0.693147", "0.5"]
+    deferred, entropy, cdf = done.stdout.split()
+    assert deferred == "True", (
+        "importing cvxpy loaded scipy.stats: advisor/optimize/lean_import.py no longer defers it "
+        "with this cvxpy release; fix the deferral or drop it, and move cvxpy's bound in "
+        "pyproject.toml"
+    )
+    assert (entropy, cdf) == ("0.693147", "0.5")  # the real functions behind the stand-in
 
 
 @pytest.mark.parametrize("launcher", ["python -m advisor", "console script"])
@@ -83,33 +84,3 @@ def test_entry_point_keeps_exit_codes_and_output(tmp_path: Path, launcher: str) 
     missing = run("score", str(tmp_path / "no.yaml"))
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
-
-
-@pytest.mark.parametrize("fails", [False, True])
-@pytest.mark.parametrize("collecting", [True, False])
-def test_short_commands_pause_the_collector_and_restore_it(
-    monkeypatch: pytest.MonkeyPatch, fails: bool, collecting: bool
-) -> None:
-    import advisor.scoring
-
-    seen: list[bool] = []
-    real = advisor.scoring.score
-
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        if fails:
-            raise InputError(Location("portfolio.yaml", 1, "cash"), "is bad", fix="fix it")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(advisor.scoring, "score", watched)
-    if not collecting:
-        gc.disable()
-    try:
-        result = CliRunner().invoke(
-            app, ["score", str(ROOT / "portfolios/balanced.yaml"), "--json"]
-        )
-        assert gc.isenabled() is collecting  # as it was before the command
-    finally:
-        gc.enable()
-    assert result.exit_code == (2 if fails else 0)
-    assert seen == [False]
