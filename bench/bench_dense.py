@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib.util
 import json
 import math
@@ -80,11 +79,6 @@ def factor(data: ProblemData, target: Target | None, user_limits: Any) -> tuple[
     return time.perf_counter() - start, status, float(problem.value)
 
 
-def no_bounds(x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-    """Stands in for our TradeBounds where PyPortfolioOpt's weight_bounds carry them."""
-    return []
-
-
 def dense(data: ProblemData, target: Target | None, user_limits: Any) -> tuple[float, str, float]:
     """(seconds, status, optimal value): the same problem through PyPortfolioOpt with the dense
     covariance, building the covariance and the problem included."""
@@ -97,22 +91,29 @@ def dense(data: ProblemData, target: Target | None, user_limits: Any) -> tuple[f
     sigma = (sigma + sigma.T) / 2
     sigma[np.diag_indices_from(sigma)] += data.specific_var.to_numpy(dtype=float)
     form = build(data, target, limits, OPTIONS)
-    x0 = form.x0
+    # Our problem is padded to form.shape.size names (padding holds nothing, cannot trade): the
+    # dense covariance is padded alike, with zero rows.
+    size = form.shape.size
+    padded = np.zeros((size, size))
+    padded[: data.n, : data.n] = sigma
+    x0 = np.asarray(form.bounds.x0.value)
     # Our x does not sum to one (cash is the rest) and is bounded by the trade bounds, so the
     # weight bounds are those (lower <= w - x0 <= upper) and no sum-to-one constraint is added.
-    bounds = (x0 + form.bounds.lower, x0 + form.bounds.upper)
-    frontier = EfficientFrontier(None, sigma, weight_bounds=bounds, solver=SOLVER)
+    bounds = (x0 + form.bounds.lower.value, x0 + form.bounds.upper.value)
+    frontier = EfficientFrontier(None, padded, weight_bounds=bounds, solver=SOLVER)
     risk = next(term for term in form.terms if term.name == "risk")
     for term in form.terms:
         if term is not risk:
             frontier.add_objective(lambda w, term=term: term(w - x0))
     # Every other constraint of ours, on the optimizer's weight variable.
-    on_w = dataclasses.replace(form, x=frontier._w, bounds=no_bounds)
-    for constraint in on_w.constraints():
-        frontier.add_constraint(lambda _w, constraint=constraint: constraint)
+    w = frontier._w
+    rules = [*form.limits, form.floor, *([form.target] if form.target is not None else [])]
+    for rule in rules:
+        for constraint in rule(w, w - x0):
+            frontier.add_constraint(lambda _w, constraint=constraint: constraint)
     with contextlib.suppress(exceptions.OptimizationError):  # the status below says what failed
         frontier.convex_objective(
-            lambda w: risk.aversion * objective_functions.portfolio_variance(w - x0, sigma),
+            lambda w: risk.aversion * objective_functions.portfolio_variance(w - x0, padded),
             weights_sum_to_one=False,
         )
     seconds = time.perf_counter() - start

@@ -15,19 +15,22 @@ import argparse
 import dataclasses
 import math
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import cvxpy as cp
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.synthetic
 from advisor import checks
 from advisor.limits import effective_limits
 from advisor.optimize import ImpactForm, build
 from advisor.optimize.problem import SolveOptions
 from advisor.optimize.solve import run
-from advisor.optimize.terms import ImpactCost, objective
+from advisor.optimize.terms import objective
 from advisor.portfolio import Limits, Target
 from tests.synthetic import universe
 
@@ -48,14 +51,17 @@ def one(n: int, form: ImpactForm, seed: int) -> Run:
     data = universe(n, seed, held=max(20, n // 5), impact_form=form)
     limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
     start = time.perf_counter()
-    built = build(data, TARGET, limits, SolveOptions(solvers=("CLARABEL",)))
+    options = SolveOptions(solvers=("CLARABEL",))
+    built = build(data, TARGET, limits, options)
     problem = built.problem()
     status, _, x = run(problem, built.x, ("CLARABEL",))
     wall = time.perf_counter() - start
     stats = problem.solver_stats
     violation = max(float(np.max(c.violation())) for c in problem.constraints)
-    dx = (x if x is not None else built.x0) - built.x0
-    power = ImpactCost.of(dataclasses.replace(data, impact_form=ImpactForm.POWER))
+    dx = (x[: data.n] if x is not None else built.x0) - built.x0
+    by_power = build(dataclasses.replace(data, impact_form=ImpactForm.POWER), TARGET, limits,
+                     options)  # fmt: skip
+    power = next(t for t in by_power.terms if t.name == "impact")
     others = [t for t in built.terms if t.name != "impact"]
     priced = float(objective([*others, power], dx))
     return Run(wall, stats.solve_time or math.nan, status, stats.num_iters or 0, violation, priced)
