@@ -12,11 +12,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.enums import CheckName, Status
 from advisor.errors import AdvisorError, InputError, Location
 from advisor.outcome import worst
+
+if TYPE_CHECKING:
+    from advisor.optimize import Solver  # cvxpy: imported where a batch solves, not before
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def run_accounts(
 
 
 def run_account(
-    path: str, scheme: str = "cumulative", model: str | None = None, solver: Any = None
+    path: str, scheme: str = "cumulative", model: str | None = None, solver: Solver | None = None
 ) -> AccountResult:
     """Rebalance one account; a known error becomes its status rather than stopping the batch."""
     from advisor.market import SizeScheme
