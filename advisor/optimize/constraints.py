@@ -240,7 +240,8 @@ class TradeBounds:
         self.x0.value = inputs.pad(inputs.x0)
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        return [x == self.x0 + dx, dx >= self.lower, dx <= self.upper]
+        tie = [x == self.x0 + dx] if isinstance(dx, cp.Variable) else []  # a compiled problem's
+        return [*tie, dx >= self.lower, dx <= self.upper]
 
 
 def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,14 @@ position caps they enter as a reserve (a constant) that the rounding step sets t
 costs when it matters, which keeps the problem a QP (HiGHS can take it when Clarabel cannot).
 
 A Formulation is stated once for a Shape, with every number a cvxpy parameter, and bound to
-one account's numbers before each solve. Solved plainly, cvxpy reads the parameters' values as
-constants; compiled (DPP), it turns the problem into solver matrices once and re-solving only
-substitutes numbers. Both give the solver the same matrices, so both give the same answer.
+one account's numbers before each solve. Up to COMPILED_SIZE names it is compiled (DPP): cvxpy
+turns it into solver matrices once, in about the time of one plain build, and re-solving only
+substitutes numbers (a tenth of the time), so repairs, the max_names search and a batch's other
+accounts of the shape are cheap. For that, x and the trade dx are both variables and the
+quadratic terms sit on variables of their own. A larger problem is solved plainly (the
+parameters read as constants): compiling it would cost more than solving it, and the auxiliary
+variables would slow the solver, so there dx = x - x0 and the terms are stated directly. Which
+way depends on the shape alone, so an account gives the same answer alone or in a batch.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from advisor.portfolio import Target
 __all__ = ["EQUITY_KEPT", "Adjust", "Formulation", "Shape", "SolveOptions", "TargetForm", "build"]
 
 
+COMPILED_SIZE = 128  # names; beyond it the solver's own time dominates and grows with aux rows
+
+
 class TargetForm(enum.StrEnum):
     NONE = "none"
     HARD = "hard"  # the band is a constraint
@@ -48,6 +56,10 @@ class Shape:
     sectors: int
     target: TargetForm
     impact_power: float
+
+    @property
+    def compiled(self) -> bool:
+        return self.size <= COMPILED_SIZE
 
     @classmethod
     def of(cls, inputs: Inputs) -> Shape:
@@ -66,8 +78,9 @@ class Formulation:
     def __init__(self, shape: Shape, options: SolveOptions) -> None:
         n = shape.size
         self.shape = shape
+        self.bounds = con.TradeBounds(n)
         self.x = cp.Variable(n, name="x")
-        self.dx = cp.Variable(n, name="dx")
+        self.dx = cp.Variable(n, name="dx") if shape.compiled else self.x - self.bounds.x0
         terms: list[trm.Term] = [
             trm.SpreadCost(n),
             trm.ImpactCost(n, shape.impact_power),
@@ -87,13 +100,15 @@ class Formulation:
             limits.append(con.SectorDrift(n, shape.sectors))
         limits.append(con.CashFloor())
         self.limits = tuple(limits)
-        self.bounds = con.TradeBounds(n)
         self.floor = con.EquityFloor()
         self.target = con.TargetBand(n) if shape.target is TargetForm.HARD else None
         self.inputs: Inputs | None = None
         objective: Any = 0.0
         rules = self.constraints()
         for term in self.terms:
+            if not shape.compiled:
+                objective += term(self.dx)
+                continue
             part, extra = term.in_problem(self.x, self.dx)
             objective += part
             rules += extra

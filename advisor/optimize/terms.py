@@ -2,7 +2,7 @@
 numbers to them, and is called on the trade `dx` (a share of today's value V).
 
 `term(dx)` takes a numpy array or a cvxpy expression, so the same code states the problem and
-reports the figures of a solution afterwards. `term.in_problem(x, dx)` is the form the
+reports the figures of a solution afterwards. `term.in_problem(x, dx)` is the form a compiled
 problem is built from: the quadratic terms put their square on a variable of its own, so that
 the squared part holds no parameter and stays a QP's objective (a parameter inside a square
 makes cones of it, about four times slower). All terms are in units of V and zero at dx = 0.
@@ -105,10 +105,10 @@ class ImpactCost:
         self.root.value = inputs.pad(np.sqrt(per))
 
     def __call__(self, dx: Vector) -> Any:
-        if self.power == 2:
-            return _sum_squares(_times(coef(self.root, dx), dx))
         if not _is_expr(dx):
             return coef(self.coef, dx) @ np.abs(dx) ** self.power
+        if self.power == 2:
+            return coef(self.coef, dx) @ cp.square(dx)
         return coef(self.coef, dx) @ cp.power(cp.abs(dx), self.power)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
