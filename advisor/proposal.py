@@ -17,13 +17,7 @@ from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, Validati
 
 from advisor.enums import CheckName, Side, Status
 from advisor.errors import InputError, Location
-
-SIGNIFICANT_DIGITS = 8  # stable across platforms, byte-identical output
-
-
-def significant(value: float) -> float:
-    """`value` at SIGNIFICANT_DIGITS significant digits."""
-    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+from advisor.writing import significant
 
 
 def _whole(value: float) -> float | int:

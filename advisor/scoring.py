@@ -12,7 +12,7 @@ from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
 from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, resolve_tickers
-from advisor.proposal import significant
+from advisor.writing import significant
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,19 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Writing outputs: figures at a fixed number of significant digits (stable across platforms,
+so the same inputs give the same bytes), and atomic file writes (a reader sees the old file or
+the new one, never half of either)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+SIGNIFICANT_DIGITS = 8
+
+
+def significant(value: float) -> float:
+    """`value` at SIGNIFICANT_DIGITS significant digits."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

@@ -4,9 +4,10 @@ Run: .venv/bin/python bench/bench_startup.py [runs]
 Each line is a pair of whole-process commands timed in turns in the same run (medians):
 - collector frozen at exit (advisor.cli.main): `score --json` as shipped, and with gc.freeze a
   no-op;
-- libyaml composing portfolio files (advisor/portfolio/yaml_nodes.py): `score --json` as
-  shipped, and with every file composed by ruamel; and, in one process as a batch reads them,
-  the time to compose one 50-holding file either way;
+- libyaml composing portfolio files and model.yaml (advisor/portfolio/yaml_nodes.py):
+  `score --json` as shipped, and with every file composed by ruamel; in one process as a batch
+  reads them, the time to compose one 50-holding file either way; and loading the model once in
+  a fresh process (as every command does) either way;
 - scipy.stats deferred while cvxpy imports (advisor/optimize/lean_import.py): importing the
   optimizer as shipped, and with scipy.stats imported first.
 """
@@ -14,6 +15,7 @@ Each line is a pair of whole-process commands timed in turns in the same run (me
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +63,37 @@ def main() -> None:
         "composing one 50-holding portfolio file in a running process (a batch's accounts): "
         "libyaml {:.1f} ms, ruamel {:.1f} ms".format(*compose_ms())
     )
+    print(
+        "loading the model in a fresh process: libyaml {:.1f} ms, ruamel {:.1f} ms".format(
+            *cold_model_ms(runs)
+        )
+    )
+
+
+COLD_LOAD = """
+import time
+import advisor.scoring
+from advisor.market import load_model, resolve_model_folder
+from advisor.portfolio import yaml_nodes
+{patch}
+start = time.perf_counter()
+load_model(resolve_model_folder("us-equity"))
+print(1000 * (time.perf_counter() - start))
+"""
+
+
+def cold_model_ms(rounds: int) -> tuple[float, float]:
+    """Median milliseconds to load the shipped model in a fresh process: libyaml, then ruamel."""
+    out = []
+    for patch in ("", "yaml_nodes._CLoader = None"):
+        code = COLD_LOAD.format(patch=patch)
+        times = [
+            float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout)
+            for _ in range(rounds)
+        ]  # fmt: skip
+        out.append(statistics.median(times))
+    return out[0], out[1]
 
 
 def compose_ms(rounds: int = 50) -> tuple[float, float]:

@@ -198,8 +198,9 @@ def cached_model(folder: Path) -> MarketModel:
 
 
 def load_model(folder: Path) -> MarketModel:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+
+    from advisor.portfolio import yaml_nodes
 
     folder = Path(folder)
     meta_path = folder / "model.yaml"
@@ -215,7 +216,7 @@ def load_model(folder: Path) -> MarketModel:
             fix=f"give a model folder or one of {known}",
         )
     try:
-        meta = YAML(typ="safe", pure=True).load(meta_path.read_text(encoding="utf-8"))
+        meta = yaml_nodes.load(meta_path.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
         raise ModelError(
             _loc(meta_path),
