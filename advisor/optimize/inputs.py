@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
+import cvxpy as cp
 import numpy as np
 
 from advisor.limits import EffectiveLimits
@@ -18,6 +19,29 @@ from advisor.optimize.data import ProblemData
 from advisor.portfolio import Target
 
 PAD: Final = 32
+
+
+class Part:
+    """A term or constraint of the problem. A compiled problem states it with its parameters;
+    a plain one with the numbers bound to them (`constant`), which cvxpy's C++ backend takes
+    as they are, sparing a pass that turns every parameter into a constant before each solve."""
+
+    constant = False
+
+    def p(self, param: cp.Parameter) -> Any:
+        return param.value if self.constant else param
+
+    def coef(self, param: cp.Parameter, dx: Any, axis: int = 0) -> Any:
+        """`param` as the coefficient of `dx`: as stated for the problem's own dx, else its
+        numbers cut to dx's length (padding names trade nothing)."""
+        full = param.ndim == 0 or dx.shape[0] == param.shape[axis]
+        if isinstance(dx, cp.Expression) and full:
+            return self.p(param)
+        values = np.asarray(param.value)
+        if values.ndim == 0:
+            return float(values)
+        n = dx.shape[0]
+        return values[:n] if axis == 0 else values[:, :n]
 
 
 @dataclass(frozen=True)

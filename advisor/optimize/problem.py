@@ -10,10 +10,11 @@ one account's numbers before each solve. Up to COMPILED_SIZE names it is compile
 turns it into solver matrices once, in about the time of one plain build, and re-solving only
 substitutes numbers (a tenth of the time), so repairs, the max_names search and a batch's other
 accounts of the shape are cheap. For that, x and the trade dx are both variables and the
-quadratic terms sit on variables of their own. A larger problem is solved plainly (the
-parameters read as constants): compiling it would cost more than solving it, and the auxiliary
-variables would slow the solver, so there dx = x - x0 and the terms are stated directly. Which
-way depends on the shape alone, so an account gives the same answer alone or in a batch.
+quadratic terms sit on variables of their own. A larger problem is stated afresh at each solve
+with the numbers bound to its parameters: compiling it would cost more than solving it, and the
+auxiliary variables would slow the solver, so there dx = x - x0 and the terms are stated
+directly. Which way depends on the shape alone, so an account gives the same answer alone or in
+a batch.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Formulation:
         self.shape = shape
         self.bounds = con.TradeBounds(n)
         self.x = cp.Variable(n, name="x")
-        self.dx = cp.Variable(n, name="dx") if shape.compiled else self.x - self.bounds.x0
+        self._dx = cp.Variable(n, name="dx") if shape.compiled else None
         terms: list[trm.Term] = [
             trm.SpreadCost(n),
             trm.ImpactCost(n, shape.impact_power),
@@ -103,21 +104,35 @@ class Formulation:
         self.floor = con.EquityFloor()
         self.target = con.TargetBand(n) if shape.target is TargetForm.HARD else None
         self.inputs: Inputs | None = None
+        for part in self._parts():
+            part.constant = not shape.compiled
+        # Compiled: stated once, with parameters. Plain: stated at each solve with the numbers.
+        self._problem = self._state() if shape.compiled else None
+
+    def _parts(self) -> list[Any]:
+        return [
+            *self.terms,
+            *self.limits,
+            self.bounds,
+            self.floor,
+            *[self.target] * bool(self.target),
+        ]
+
+    def _state(self) -> cp.Problem:
         objective: Any = 0.0
         rules = self.constraints()
         for term in self.terms:
-            if not shape.compiled:
+            if not self.shape.compiled:
                 objective += term(self.dx)
                 continue
             part, extra = term.in_problem(self.x, self.dx)
             objective += part
             rules += extra
-        self._problem = cp.Problem(cp.Minimize(objective), rules)
+        return cp.Problem(cp.Minimize(objective), rules)
 
     def bind(self, inputs: Inputs) -> Formulation:
         """Set every parameter from `inputs` (of this formulation's shape)."""
-        parts: list[Any] = [*self.terms, *self.limits, self.bounds, self.floor]
-        for part in [*parts, *([self.target] if self.target is not None else [])]:
+        for part in self._parts():
             part.bind(inputs)
         self.inputs = inputs
         return self
@@ -132,6 +147,13 @@ class Formulation:
         """Today's values, share of V (unpadded)."""
         assert self.inputs is not None, "bind the formulation first"
         return self.inputs.x0
+
+    @property
+    def dx(self) -> Any:
+        """The trade: a variable of a compiled problem, x - x0 in a plain one."""
+        if self._dx is not None:
+            return self._dx
+        return self.x - np.asarray(self.bounds.x0.value)
 
     def objective(self) -> Any:
         """The objective as one expression of dx (for problems built around this one)."""
@@ -149,7 +171,8 @@ class Formulation:
         return out
 
     def problem(self) -> cp.Problem:
-        return self._problem
+        """The problem with the numbers bound now."""
+        return self._problem if self._problem is not None else self._state()
 
 
 def build(

@@ -137,8 +137,12 @@ def run(
                 # The status says it, and is handled below; cvxpy's warning would only print.
                 warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
                 # No warm start: a compiled problem re-solved must give what a fresh one gives.
+                # Plain: cvxpy's own choice, its C++ backend (it warns, and falls back to
+                # another, only where that does not take a problem).
+                warnings.filterwarnings("ignore", "The problem includes expressions", UserWarning)
+                backend = None if plain else BACKEND
                 problem.solve(
-                    solver=name, warm_start=False, ignore_dpp=plain, canon_backend=BACKEND
+                    solver=name, warm_start=False, ignore_dpp=plain, canon_backend=backend
                 )
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             failures.append(f"{name}: {exc}")

@@ -16,7 +16,7 @@ import cvxpy as cp
 import numpy as np
 
 from advisor.optimize.data import REFERENCE_PARTICIPATION, ImpactForm
-from advisor.optimize.inputs import Inputs
+from advisor.optimize.inputs import Inputs, Part
 
 Vector = Any  # a numpy array or a cvxpy expression
 
@@ -30,19 +30,6 @@ class Term(Protocol):
     def __call__(self, dx: Vector) -> Any: ...
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]: ...
-
-
-def coef(param: cp.Parameter, dx: Vector, axis: int = 0) -> Any:
-    """`param` as the coefficient of `dx`: the parameter itself for the problem's variable,
-    else its numbers cut to dx's length (padding names trade nothing)."""
-    if param.ndim == 0:
-        return param if isinstance(dx, cp.Expression) else value(param)
-    size = param.shape[axis]
-    n = dx.shape[0]
-    if isinstance(dx, cp.Expression) and n == size:
-        return param
-    values = np.asarray(param.value)
-    return values[:n] if axis == 0 else values[:, :n]
 
 
 def _is_expr(x: Vector) -> bool:
@@ -65,7 +52,7 @@ def value(param: cp.Parameter) -> float:
     return float(np.asarray(param.value))
 
 
-class SpreadCost:
+class SpreadCost(Part):
     """Half the bid-ask spread on every dollar traded."""
 
     name = "spread"
@@ -77,22 +64,22 @@ class SpreadCost:
         self.half_spread.value = inputs.pad(inputs.data.half_spread)
 
     def __call__(self, dx: Vector) -> Any:
-        return coef(self.half_spread, dx) @ _abs(dx)
+        return self.coef(self.half_spread, dx) @ _abs(dx)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         return self(dx), []
 
 
-class ImpactCost:
-    """Market impact, growing faster than linearly in trade size: coef_i * |dx_i| ** power.
-    Quadratic: (root_i dx_i) ** 2 with root = sqrt(coef)."""
+class ImpactCost(Part):
+    """Market impact, growing faster than linearly in trade size: c_i * |dx_i| ** power
+    (`coefficient`); quadratic, compiled: (root_i dx_i) ** 2 with root = sqrt(c)."""
 
     name = "impact"
 
     def __init__(self, n: int, power: float) -> None:
         self.power = power
         self.root = cp.Parameter(n, nonneg=True, name="impact_root")  # power 2
-        self.coef = cp.Parameter(n, nonneg=True, name="impact_coef")  # power 1.5
+        self.coefficient = cp.Parameter(n, nonneg=True, name="impact_coef")  # power 1.5
 
     def bind(self, inputs: Inputs) -> None:
         data = inputs.data
@@ -101,15 +88,15 @@ class ImpactCost:
             per = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * inputs.total / adv
         else:
             per = data.impact_coef * np.sqrt(inputs.total / adv)
-        self.coef.value = inputs.pad(per)
+        self.coefficient.value = inputs.pad(per)
         self.root.value = inputs.pad(np.sqrt(per))
 
     def __call__(self, dx: Vector) -> Any:
         if not _is_expr(dx):
-            return coef(self.coef, dx) @ np.abs(dx) ** self.power
+            return self.coef(self.coefficient, dx) @ np.abs(dx) ** self.power
         if self.power == 2:
-            return coef(self.coef, dx) @ cp.square(dx)
-        return coef(self.coef, dx) @ cp.power(cp.abs(dx), self.power)
+            return self.coef(self.coefficient, dx) @ cp.square(dx)
+        return self.coef(self.coefficient, dx) @ cp.power(cp.abs(dx), self.power)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         if self.power != 2:
@@ -122,7 +109,7 @@ def _times(a: Any, dx: Vector) -> Any:
     return cp.multiply(a, dx) if _is_expr(dx) else a * dx
 
 
-class RiskChange:
+class RiskChange(Part):
     """Risk aversion x the variance of the trade itself: (dx)' (B F B' + S) (dx).
 
     Zero when nothing trades, and it grows with how far the trades move the portfolio's risk
@@ -148,8 +135,8 @@ class RiskChange:
         self.specific_sd.value = inputs.pad(scale * np.sqrt(data.specific_var.to_numpy(float)))
 
     def __call__(self, dx: Vector) -> Any:
-        factor = coef(self.root, dx, axis=1) @ dx
-        specific = _times(coef(self.specific_sd, dx), dx)
+        factor = self.coef(self.root, dx, axis=1) @ dx
+        specific = _times(self.coef(self.specific_sd, dx), dx)
         return _sum_squares(factor) + _sum_squares(specific)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
@@ -159,7 +146,7 @@ class RiskChange:
         return cp.sum_squares(factor) + cp.sum_squares(specific), rules
 
 
-class TargetPull:
+class TargetPull(Part):
     """A small pull toward the target's centre: weight * ((e - target)' x) ** 2, x = x0 + dx.
 
     (e - target)' x is (measure - target) x equity share, linear in x; the pull breaks ties
@@ -180,7 +167,7 @@ class TargetPull:
         self.x0.value = inputs.pad(inputs.x0)
 
     def __call__(self, dx: Vector) -> Any:
-        miss = coef(self.gap, dx) @ (coef(self.x0, dx) + dx)
+        miss = self.coef(self.gap, dx) @ (self.coef(self.x0, dx) + dx)
         return self.weight * (cp.square(miss) if _is_expr(miss) else float(miss) ** 2)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
@@ -188,7 +175,7 @@ class TargetPull:
         return self.weight * cp.square(miss), [miss == self.gap @ x]
 
 
-class TargetMiss:
+class TargetMiss(Part):
     """The target band as a soft penalty: weight x how far (e - target)' x lies outside
     +-band x 1'x. Used for the best proposal when the target is out of reach. The weight is
     folded into the gap and the band, so no parameter multiplies another (as DPP requires)."""
@@ -210,17 +197,19 @@ class TargetMiss:
         self.band.value = weight * max(target.band - inputs.adjust.margin("target"), 0.0)
 
     def __call__(self, dx: Vector) -> Any:
-        x = coef(self.x0, dx) + dx
+        x = self.coef(self.x0, dx) + dx
         if _is_expr(dx):
-            return cp.pos(cp.abs(coef(self.gap, dx) @ x) - coef(self.band, dx) * cp.sum(x))
-        outside = abs(float(coef(self.gap, dx) @ x)) - value(self.band) * float(x.sum())
+            return cp.pos(
+                cp.abs(self.coef(self.gap, dx) @ x) - self.coef(self.band, dx) * cp.sum(x)
+            )
+        outside = abs(float(self.coef(self.gap, dx) @ x)) - value(self.band) * float(x.sum())
         return max(outside, 0.0)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         return cp.pos(cp.abs(self.gap @ x) - self.band * cp.sum(x)), []
 
 
-class CashDrift:
+class CashDrift(Part):
     """weight x the cash raised above max(today's cash, the floor): a rotation keeps money
     invested, so selling to cash (a cheap way to lift a ratio to equity) is not free."""
 
@@ -238,7 +227,7 @@ class CashDrift:
 
     def __call__(self, dx: Vector) -> Any:
         if _is_expr(dx):
-            return self.weight * cp.pos(self.cash - cp.sum(dx) - self.ceiling)
+            return self.weight * cp.pos(self.p(self.cash) - cp.sum(dx) - self.p(self.ceiling))
         raised = value(self.cash) - _sum(dx) - value(self.ceiling)
         return self.weight * max(float(raised), 0.0)
 
