@@ -1,7 +1,8 @@
 """The numbers of one account that the terms and constraints bind to their parameters.
 
-Vectors are padded to `size` names (a multiple of PAD): padding names hold nothing and may not
-trade, so they change no answer, and accounts of similar size share one formulation.
+Vectors of a problem that is compiled are padded to `size` names (a multiple of PAD): padding
+names hold nothing and may not trade, so they change no answer, and accounts of similar size
+share one compiled formulation. A larger problem, stated afresh at each solve, is not padded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from advisor.optimize.data import ProblemData
 from advisor.portfolio import Target
 
 PAD: Final = 32
+COMPILED_SIZE: Final = 128  # names; beyond it the solver's own time dominates (problem.py)
 
 
 class Part:
@@ -94,7 +96,8 @@ class Inputs:
 
     @property
     def size(self) -> int:
-        return padded(self.data.n)
+        size = padded(self.data.n)
+        return size if size <= COMPILED_SIZE else self.data.n
 
     @property
     def total(self) -> float:

@@ -32,14 +32,11 @@ from advisor.optimize import constraints as con
 from advisor.optimize import terms as trm
 from advisor.optimize.constraints import EQUITY_KEPT
 from advisor.optimize.data import ImpactForm, ProblemData
-from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
+from advisor.optimize.inputs import COMPILED_SIZE, Adjust, Inputs, SolveOptions
 from advisor.portfolio import Target
 
 # EQUITY_KEPT: the checks hold the same rule independently (tests/test_checks.py compares).
 __all__ = ["EQUITY_KEPT", "Adjust", "Formulation", "Shape", "SolveOptions", "TargetForm", "build"]
-
-
-COMPILED_SIZE = 128  # names; beyond it the solver's own time dominates and grows with aux rows
 
 
 class TargetForm(enum.StrEnum):
@@ -50,7 +47,8 @@ class TargetForm(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Shape:
-    """What fixes the problem's structure; accounts of one shape share one formulation."""
+    """What fixes the problem's structure; accounts of one shape share one formulation. Its
+    size is the names, padded to a multiple of PAD up to COMPILED_SIZE (inputs.py)."""
 
     size: int
     factors: int
