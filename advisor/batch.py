@@ -131,7 +131,7 @@ def run_local(
     model: str | None,
     progress: Callable[[int], None] = lambda done: None,
 ) -> list[AccountResult]:
-    pieces = chunks(paths, jobs)
+    pieces = chunks(paths, jobs) if jobs > 1 else [paths]  # serial: one solver for all
     if jobs <= 1:
         results = []
         for piece in pieces:

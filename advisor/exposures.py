@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from advisor import measures
-from advisor.market import BANDS, RISK_MEASURES
+from advisor.market import BANDS
+from advisor.measures import RISK_COLUMNS
 
 # Exposure column -> the JSON / table name of each risk measure.
 RISK_KEYS = {m.name: m.key for m in measures.RISK_MEASURES}
@@ -57,7 +58,7 @@ class Exposures:
     def estimated_share(self) -> dict[str, float]:
         """Per measure, the share of equity value whose figure rests on an estimate."""
         shares = {"size": float(self.measures["est:size"])}
-        shares.update({RISK_KEYS[m]: float(self.measures[f"est:{m}"]) for m in RISK_MEASURES})
+        shares.update({RISK_KEYS[m]: float(self.measures[f"est:{m}"]) for m in RISK_COLUMNS})
         return shares
 
 

@@ -63,7 +63,6 @@ RISK_MEASURES: Final = (
             "Domestic revenue", "share of revenue", "%", "Domestic revenue share"),
 )  # fmt: skip
 MEASURES: Final = (*SIZE_MEASURES, *RISK_MEASURES)
-BY_KEY: Final[Mapping[str, Measure]] = MappingProxyType({m.key: m for m in MEASURES})
 
 # Derived tables.
 RISK_COLUMNS: Final = tuple(m.name for m in RISK_MEASURES)  # per security, in the model

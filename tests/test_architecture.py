@@ -73,24 +73,57 @@ def test_the_cycle_check_finds_cycles_and_the_imports_it_reads() -> None:
     assert {"advisor.optimize", "advisor.rebalance"} <= imports("advisor.batch")
 
 
+IMMUTABLE_CALLS = {"frozenset", "tuple", "MappingProxyType", "TypeVar", "field"}
+MUTABLE = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+CACHES = {"cache", "lru_cache", "cached_property"}
+
+
+def shared_state(tree: ast.Module) -> list[int]:
+    """Lines that keep state beyond one call at module or class level: a mutable literal, a
+    call that may build a mutable object, a caching decorator on a module-level function, or
+    a `global` statement. `field(default_factory=...)` makes one object per instance: allowed."""
+
+    def kept(value: ast.expr | None) -> bool:
+        if isinstance(value, MUTABLE):
+            return True
+        if isinstance(value, ast.Call):
+            name = getattr(value.func, "id", None) or getattr(value.func, "attr", "")
+            return name not in IMMUTABLE_CALLS
+        return False
+
+    found = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Global)]
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and "__all__" not in ast.unparse(node):
+            found += [node.lineno] * kept(node.value)
+        elif isinstance(node, ast.FunctionDef):
+            names = {ast.unparse(d).split("(")[0].split(".")[-1] for d in node.decorator_list}
+            found += [node.lineno] * bool(names & CACHES)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.Assign | ast.AnnAssign):
+                    found += [item.lineno] * kept(item.value)
+    return found
+
+
 def test_no_module_level_mutable_state_in_the_optimizer() -> None:
-    mutable = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
-    factories = {"dict", "list", "set", "defaultdict", "OrderedDict", "WeakValueDictionary"}
     for name, path in MODULES.items():
-        if not name.startswith("advisor.optimize"):
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        assert not [n for n in ast.walk(tree) if isinstance(n, ast.Global)], name
-        for node in tree.body:
-            value = getattr(node, "value", None)
-            if not isinstance(node, ast.Assign | ast.AnnAssign) or value is None:
-                continue
-            if "__all__" in ast.unparse(node).split("=")[0]:  # the export list, read-only
-                continue
-            called = isinstance(value, ast.Call) and getattr(value.func, "id", "") in factories
-            assert not isinstance(value, mutable) and not called, (
-                f"{name}:{node.lineno} keeps mutable state at module level"
-            )
+        if name.startswith("advisor.optimize"):
+            lines = shared_state(ast.parse(path.read_text(encoding="utf-8")))
+            assert not lines, f"{name} keeps state at module or class level, lines {lines}"
+
+
+def test_the_state_check_finds_caches_of_every_kind() -> None:
+    for source in (
+        "_CACHE = {}",
+        "_SOLVER = Solver()",
+        "BUFFER = np.zeros(3)",
+        "import functools\n@functools.lru_cache\ndef f(): pass",
+        "class A:\n    seen: list[int] = []",
+        "def f():\n    global X",
+    ):
+        assert shared_state(ast.parse(source)), source
+    fine = "A = (1, 2)\nB = frozenset()\n__all__ = ['A']\nclass C:\n    n = 1"
+    assert not shared_state(ast.parse(fine))
 
 
 def test_apply_does_not_depend_on_the_reports() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from advisor import checks
 from advisor.limits import effective_limits
-from advisor.optimize import Adjust, SolveOptions, Solver
+from advisor.optimize import Adjust, ImpactForm, SolveOptions, Solver
 from advisor.optimize.solve import run, solution
 from advisor.portfolio import Limits, Target
 from tests.synthetic import universe
@@ -100,3 +100,21 @@ def test_a_formulation_is_bound_not_rebuilt_between_repairs() -> None:
     band = next(c for c in checks.check_trades(data, limits, target, tighter.trades / data.prices)
                 if c.name == "target")  # fmt: skip
     assert abs(band.value - 0.3) <= 0.01 + 1e-6  # the margin took effect
+
+
+@pytest.mark.parametrize(("form", "soft"), [(ImpactForm.POWER, 0.0), (ImpactForm.QUADRATIC, 100.0)])
+def test_the_power_form_and_the_soft_target_match_the_problem_written_plainly(
+    form: ImpactForm, soft: float
+) -> None:
+    """The two forms first compiled here, against tests/test_optimize.py's plain statement."""
+    from tests.test_optimize import TARGET, limits_for, plain_problem
+
+    data = universe(30, 3, impact_form=form)
+    turnover = {"max_turnover": 0.03} if soft else {}  # out of reach: the penalty is at work
+    lim = limits_for(data, max_position=0.15, floating_debt_max=0.05, **turnover)
+    ours = Solver(OPTIONS).solve(data, TARGET, lim, Adjust(soft_target=soft))
+    assert (ours.terms.get("target_miss", 0.0) > 1e-6) == bool(soft)
+    plain, w = plain_problem(data, TARGET, lim, soft=soft)
+    assert ours.feasible and plain.status == "optimal"
+    assert ours.objective == pytest.approx(plain.value, rel=1e-4, abs=1e-8)
+    np.testing.assert_allclose(ours.values / data.total_value, w.value, atol=1e-3)

@@ -90,16 +90,22 @@ def test_data_rejects_nan_exposures() -> None:
 # -- the formulation against the same problem written plainly ---------------------------------
 
 
-def plain_problem(data: ProblemData, target: Target, lim: EffectiveLimits) -> tuple[Any, Any]:
+def plain_problem(
+    data: ProblemData, target: Target, lim: EffectiveLimits, *, soft: float = 0.0
+) -> tuple[Any, Any]:
     """The rebalancing problem written directly in cvxpy from DESIGN.md, in shares of today's
-    value V (w = v / V): in dollars the solver is badly scaled and stops short."""
+    value V (w = v / V): in dollars the solver is badly scaled and stops short. Impact by the
+    data's form; with `soft`, the target band is a penalty of that weight."""
     total = data.total_value
     w0 = data.values.to_numpy() / total
     w = cp.Variable(data.n)
     t = w - w0
     adv = data.adv.to_numpy() / total
     k = data.impact_coef / np.sqrt(0.01)
-    cost = data.half_spread.to_numpy() @ cp.abs(t) + k * cp.sum(cp.multiply(1 / adv, cp.square(t)))
+    impact = k * cp.sum(cp.multiply(1 / adv, cp.square(t)))
+    if data.impact_form is ImpactForm.POWER:  # the square-root law: k |t|^1.5 / sqrt(adv)
+        impact = data.impact_coef * cp.sum(cp.multiply(1 / np.sqrt(adv), cp.power(cp.abs(t), 1.5)))
+    cost = data.half_spread.to_numpy() @ cp.abs(t) + impact
     y = data.loadings.to_numpy().T @ t
     risk = cp.quad_form(y, data.factor_cov.to_numpy()) + cp.sum(
         cp.multiply(data.specific_var.to_numpy(), cp.square(t))
@@ -112,7 +118,7 @@ def plain_problem(data: ProblemData, target: Target, lim: EffectiveLimits) -> tu
     cons = [
         t >= -np.minimum(w0, 0.05 * adv),
         t <= np.minimum(0.25, 0.05 * adv),
-        cp.abs((e - target.value) @ w) <= target.band * equity,
+        *([cp.abs((e - target.value) @ w) <= target.band * equity] if not soft else []),
         cp.sum(cp.abs(t)) <= lim.max_turnover,
         w <= lim.max_position,
         cash_after >= lim.cash_min,
@@ -128,7 +134,8 @@ def plain_problem(data: ProblemData, target: Target, lim: EffectiveLimits) -> tu
     sectors = data.exposures[data.sectors].to_numpy()
     today = sectors.T @ w0 / w0.sum()
     cons.append(cp.abs(sectors.T @ w - today * equity) <= lim.sector_drift_max * equity)
-    problem = cp.Problem(cp.Minimize(cost + risk + pull + drift), cons)
+    miss = soft * cp.pos(cp.abs((e - target.value) @ w) - target.band * equity)
+    problem = cp.Problem(cp.Minimize(cost + risk + pull + drift + miss), cons)
     problem.solve(solver="CLARABEL")
     return problem, w
 

@@ -3,7 +3,6 @@ readers it uses), checking it (check.py)."""
 
 from advisor.market.model import (
     BANDS,
-    RISK_MEASURES,
     SMALL_BANDS,
     SOURCES,
     MarketModel,
@@ -15,7 +14,6 @@ from advisor.market.model import (
 
 __all__ = [
     "BANDS",
-    "RISK_MEASURES",
     "SMALL_BANDS",
     "SOURCES",
     "MarketModel",

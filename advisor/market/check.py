@@ -8,7 +8,8 @@ import pandas as pd
 
 from advisor.errors import Location, ModelError
 from advisor.exposures import portfolio_exposures
-from advisor.market.model import RISK_MEASURES, MarketModel
+from advisor.market.model import MarketModel
+from advisor.measures import RISK_COLUMNS
 
 # What the shipped funds must score (the tests state the same against the shipped model).
 EXPECTED = {
@@ -31,7 +32,7 @@ def source_counts(model: MarketModel) -> dict[str, Any]:
     fields = {
         "market_cap": "market_cap_source",
         "debt": "debt_source",
-        **{m: f"{m}_source" for m in RISK_MEASURES},
+        **{m: f"{m}_source" for m in RISK_COLUMNS},
     }
     for field, column in fields.items():
         reported = float((stocks[column] == "reported").mean())

@@ -22,7 +22,6 @@ from advisor.portfolio.tickers import TickerIndex
 BANDS = ("giant", "large", "mid", "small", "micro")
 SMALL_BANDS = ("small", "micro")
 # Risk measures per security, each with a `<measure>_source` column (reported / estimated).
-RISK_MEASURES = RISK_COLUMNS
 SOURCES = ("reported", "estimated")
 _REQUIRED = (
     "ticker",
@@ -41,8 +40,8 @@ _REQUIRED = (
     "specific_vol",
     "beta",
     "market_cap_source",
-    *RISK_MEASURES,
-    *(f"{m}_source" for m in RISK_MEASURES),
+    *RISK_COLUMNS,
+    *(f"{m}_source" for m in RISK_COLUMNS),
 )
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
 
@@ -80,7 +79,7 @@ class MarketModel:
         bands = band.to_numpy(dtype=object)
         sectors = stocks["sector"].to_numpy(dtype=object)
         number = {c: stocks[c].to_numpy(dtype=float)
-                  for c in ("size_score", "market_cap", "beta", *RISK_MEASURES)}  # fmt: skip
+                  for c in ("size_score", "market_cap", "beta", *RISK_COLUMNS)}  # fmt: skip
         columns: dict[str, np.ndarray] = {}
         for name in BANDS:
             columns[f"band:{name}"] = (bands == name).astype(float)
@@ -88,13 +87,13 @@ class MarketModel:
         columns["size_score"] = number["size_score"]
         columns["log_market_cap"] = np.log(number["market_cap"])
         columns["beta"] = number["beta"]
-        for measure in RISK_MEASURES:
+        for measure in RISK_COLUMNS:
             columns[measure] = number[measure]
         for sector in sorted(set(sectors)):
             columns[f"sector:{sector}"] = (sectors == sector).astype(float)
         source = stocks["market_cap_source"].to_numpy(dtype=object)
         columns["est:size"] = (source != "reported").astype(float)
-        for measure in RISK_MEASURES:
+        for measure in RISK_COLUMNS:
             source = stocks[f"{measure}_source"].to_numpy(dtype=object)
             columns[f"est:{measure}"] = (source == "estimated").astype(float)
         return pd.DataFrame(columns, index=stocks.index)
@@ -269,7 +268,7 @@ def _read_securities(path: Path) -> pd.DataFrame:
             value=duplicated.iloc[0],
             fix="keep one row per security",
         )
-    for measure in RISK_MEASURES:
+    for measure in RISK_COLUMNS:
         bad = ~frame[f"{measure}_source"].isin(SOURCES) & (frame["type"] == "stock")
         if bad.any():
             row = int(np.argmax(bad.to_numpy()))
@@ -280,7 +279,7 @@ def _read_securities(path: Path) -> pd.DataFrame:
                 fix="rebuild the model",
             )
     stocks = frame["type"] == "stock"
-    for column in ("market_cap", "size_score", *RISK_MEASURES):
+    for column in ("market_cap", "size_score", *RISK_COLUMNS):
         values = frame.loc[stocks, column].astype(float)
         bad = values.isna() | (values < 0 if column != "size_score" else values.isna())
         if bad.any():

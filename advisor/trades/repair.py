@@ -5,6 +5,7 @@ rounding dropped."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -68,6 +69,8 @@ class Rounded:
                 continue
             missed = excess(check, target)
             shift = missed - excess(smooth[check.name], target)
+            if not math.isfinite(missed) or not math.isfinite(shift):
+                continue  # a ratio with no equity to measure it on: no margin helps it
             old = margins.get(check.name, 0.0)
             margins[check.name] = max(old + 1.5 * missed, 1.5 * shift, 2 * old, 0.5 * share)
             margins[check.name] += 1e-6
