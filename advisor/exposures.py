@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 
 from advisor import measures
-from advisor.market import BANDS
-from advisor.measures import RISK_COLUMNS
+from advisor.measures import BANDS, RISK_COLUMNS
 
 # Exposure column -> the JSON / table name of each risk measure.
 RISK_KEYS = {m.name: m.key for m in measures.RISK_MEASURES}

@@ -11,6 +11,10 @@ from typing import Final, Literal
 
 from advisor.enums import Sense
 
+# Size bands, largest first; small_cap_share is the share of equity in the last two.
+BANDS: Final = ("giant", "large", "mid", "small", "micro")
+SMALL_BANDS: Final = ("small", "micro")
+
 Kind = Literal["%", "$", "x", "score"]  # share, $ per $ owned, ratio to the market, z-score
 
 

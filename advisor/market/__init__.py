@@ -2,8 +2,6 @@
 readers it uses), checking it (check.py)."""
 
 from advisor.market.model import (
-    BANDS,
-    SMALL_BANDS,
     SOURCES,
     MarketModel,
     SizeScheme,
@@ -11,6 +9,7 @@ from advisor.market.model import (
     load_model,
     resolve_model_folder,
 )
+from advisor.measures import BANDS, SMALL_BANDS
 
 __all__ = [
     "BANDS",

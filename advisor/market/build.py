@@ -18,8 +18,8 @@ import pandas as pd
 from advisor.errors import InputError, Location
 from advisor.market import dates, fundamentals, risk, universe
 from advisor.market.ishares import FundHoldings, read_ishares
-from advisor.market.model import BANDS
 from advisor.market.screener import read_screener
+from advisor.measures import BANDS
 from advisor.portfolio.tickers import ticker_key
 from advisor.writing import write_atomic
 

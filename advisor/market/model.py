@@ -16,11 +16,9 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import ModelError
-from advisor.measures import RISK_COLUMNS
+from advisor.measures import BANDS, RISK_COLUMNS, SMALL_BANDS
 from advisor.portfolio.tickers import TickerIndex
 
-BANDS = ("giant", "large", "mid", "small", "micro")
-SMALL_BANDS = ("small", "micro")
 # Risk measures per security, each with a `<measure>_source` column (reported / estimated).
 SOURCES = ("reported", "estimated")
 _REQUIRED = (

@@ -13,8 +13,8 @@ import pandas as pd
 
 from advisor.market.fundamentals import NASDAQ_TO_GICS, gics_sector
 from advisor.market.ishares import FundHoldings
-from advisor.market.model import BANDS
 from advisor.market.screener import company_ids, is_common_equity
+from advisor.measures import BANDS
 from advisor.portfolio.tickers import display_ticker, ticker_key
 
 # Upper edges of cumulative market-cap share for each band (Morningstar's scheme).

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from advisor.enums import Side
-from advisor.market import BANDS
-from advisor.measures import ESTIMATE_LABELS
+from advisor.measures import BANDS, ESTIMATE_LABELS
 from advisor.proposal import CheckResult, ProposalDocument
 from advisor.report import charts, saved
 from advisor.report.saved import figure, pct, signed, usd

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.enums import Side
-from advisor.market import BANDS
+from advisor.measures import BANDS
 from advisor.proposal import ProposalDocument
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd

@@ -9,8 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from advisor.market import BANDS
-from advisor.measures import RISK_MEASURES
+from advisor.measures import BANDS, RISK_MEASURES
 from advisor.scoring import Scored
 
 
