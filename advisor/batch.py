@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.enums import CheckName, Status
+from advisor.enums import AccountStatus, CheckName
 from advisor.errors import AdvisorError, InputError, Location
 from advisor.outcome import worst
 
@@ -28,7 +28,7 @@ class AccountResult:
 
     path: str
     account: str
-    status: Status
+    status: AccountStatus
     exit_code: int
     trades: int
     turnover: float
@@ -83,7 +83,9 @@ def run_account(
     try:
         proposal = propose(Path(path), SizeScheme(scheme), model, solver)
     except AdvisorError as exc:
-        return AccountResult(path, "", Status.ERROR, exc.exit_code, 0, 0.0, None, str(exc), None)
+        return AccountResult(
+            path, "", AccountStatus.ERROR, exc.exit_code, 0, 0.0, None, str(exc), None
+        )
     result = outcome(proposal)
     target_failed = any(c.name == CheckName.TARGET and not c.ok for c in proposal.plan.checks)
     has_target = proposal.scored.loaded.portfolio.target is not None

@@ -6,14 +6,23 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """What became of a plan (and, in a batch, of an account)."""
+    """What became of a plan: the `status` of a proposal."""
 
     NOTHING_TO_DO = "nothing to do"
     OPTIMAL = "optimal"
     OPTIMAL_INACCURATE = "optimal_inaccurate"
     UNREACHABLE = "unreachable"
-    BLOCKED = "blocked"  # batch: a check failed, so no proposal was written
-    ERROR = "error"  # batch: the account's input could not be used
+
+
+class AccountStatus(StrEnum):
+    """What became of an account in a batch: its plan's status, or why it has no proposal."""
+
+    NOTHING_TO_DO = "nothing to do"
+    OPTIMAL = "optimal"
+    OPTIMAL_INACCURATE = "optimal_inaccurate"
+    UNREACHABLE = "unreachable"
+    BLOCKED = "blocked"  # a check failed, so no proposal was written
+    ERROR = "error"  # the account's input could not be used
 
 
 class Side(StrEnum):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from advisor.enums import Status
+from advisor.enums import AccountStatus
 from advisor.errors import AdvisorError, InputError, PreTradeCheckFailed, TargetUnreachable
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ SEVERITY: Final = (InputError.exit_code, PreTradeCheckFailed.exit_code,
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Status
+    status: AccountStatus
     exit_code: int = 0
     message: str = ""  # the diagnosis, or the failed checks
 
@@ -51,12 +51,14 @@ def outcome(proposal: Proposal) -> Outcome:
 def plan_outcome(plan: TradePlan, pretrade: Iterable[Check] = ()) -> Outcome:
     """The outcome of a plan and its pre-trade checks."""
     if plan.diagnosis is not None:
-        return Outcome(Status(plan.status), TargetUnreachable.exit_code, plan.diagnosis.message())
+        return Outcome(
+            AccountStatus(plan.status), TargetUnreachable.exit_code, plan.diagnosis.message()
+        )
     failed = [c for c in (*pretrade, *plan.checks) if not c.ok]
     if failed:
         names = "; ".join(f"{c.name} ({c.detail or c.value})" for c in failed)
-        return Outcome(Status.BLOCKED, PreTradeCheckFailed.exit_code, names)
-    return Outcome(Status(plan.status))
+        return Outcome(AccountStatus.BLOCKED, PreTradeCheckFailed.exit_code, names)
+    return Outcome(AccountStatus(plan.status))
 
 
 def worst(codes: Iterable[int]) -> int:
