@@ -115,15 +115,15 @@ def _warm(paths: list[str], model: str | None) -> None:
             continue
 
 
+CHUNKS_PER_WORKER = 4
+
+
 def chunks(paths: list[str], workers: int) -> list[list[str]]:
     """The paths in order, cut into about CHUNKS_PER_WORKER pieces per worker: each piece
     compiles its problems once, and the pieces keep the workers evenly busy."""
     count = max(1, min(len(paths), workers * CHUNKS_PER_WORKER))
     size = -(-len(paths) // count)
     return [paths[i : i + size] for i in range(0, len(paths), size)]
-
-
-CHUNKS_PER_WORKER = 4
 
 
 def run_local(

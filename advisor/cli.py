@@ -163,7 +163,7 @@ def rebalance(
         from advisor.outcome import outcome
         from advisor.rebalance import propose
         from advisor.report.files import (
-            WRITERS,
+            OUTPUTS,
             check_limit_band,
             check_output_path,
             proposal_document,
@@ -174,17 +174,18 @@ def rebalance(
         from advisor.report.terminal import print_view
 
         if output is not None:
-            check_output_path(output, "--output", tuple(WRITERS))
+            check_output_path(output, "--output", OUTPUTS)
         if basket is not None:
             check_output_path(basket, "--basket", (".csv",))
         check_limit_band(limit_band, basket)
         proposal = propose(portfolio, _scheme(scheme), model)
         # One view for a fresh and a saved proposal: both render the proposal document.
-        print_view(saved_view(proposal_document(proposal)))
+        document = proposal_document(proposal)
+        print_view(saved_view(document))
         result = outcome(proposal)
         if result.written:  # out of reach still writes the best proposal, then says why
             if output is not None:
-                write_proposal(proposal, output)
+                write_proposal(proposal, document, output)
             if basket is not None:
                 write_basket(proposal, basket, limit_band)
         error = result.error()

@@ -190,10 +190,8 @@ class TargetBand(Part):
         self.band = cp.Parameter(nonneg=True, name="band")
 
     def bind(self, inputs: Inputs) -> None:
-        target = inputs.target
-        assert target is not None
-        self.gap.value = inputs.pad(inputs.data.exposure(target.measure) - target.value)
-        self.band.value = max(target.band - inputs.adjust.margin("target"), 0.0)
+        self.gap.value = inputs.pad(inputs.target_gap)
+        self.band.value = inputs.target_band
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
         miss = self.p(self.gap) @ x

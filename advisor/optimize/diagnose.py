@@ -197,7 +197,7 @@ def _closest(form: Formulation, target: Target, solvers: tuple[str, ...]) -> flo
     """min |m(x) - target| over the hard limits, m = e'x / 1'x, by Dinkelbach's iteration
     (over the padded names, which hold nothing and cannot trade)."""
     assert form.inputs is not None
-    gap = form.inputs.pad(form.data.exposure(target.measure) - target.value)
+    gap = form.inputs.pad(form.inputs.target_gap)  # the formulation is bound to `target`
     x = form.x
     hard = form.constraints(with_target=False)
     _, _, point = run(cp.Problem(cp.Minimize(form.objective()), hard), x, solvers)

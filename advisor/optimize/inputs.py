@@ -112,6 +112,18 @@ class Inputs:
     def equity(self) -> float:
         return float(self.x0.sum())
 
+    @cached_property
+    def target_gap(self) -> np.ndarray:
+        """How far each name's target measure is from the target value (unpadded)."""
+        assert self.target is not None
+        return self.data.exposure(self.target.measure) - self.target.value
+
+    @property
+    def target_band(self) -> float:
+        """The target band less the margin the repair aims inside it by."""
+        assert self.target is not None
+        return max(self.target.band - self.adjust.margin("target"), 0.0)
+
     @property
     def with_sectors(self) -> bool:
         return bool(self.data.sectors) and self.equity > 0

@@ -108,21 +108,15 @@ class Formulation:
         self._problem = self._state() if shape.compiled else None
 
     def _parts(self) -> list[Any]:
-        return [
-            *self.terms,
-            *self.limits,
-            self.bounds,
-            self.floor,
-            *[self.target] * bool(self.target),
-        ]
+        target = [self.target] if self.target is not None else []
+        return [*self.terms, *self.limits, self.bounds, self.floor, *target]
 
     def _state(self) -> cp.Problem:
+        if not self.shape.compiled:
+            return cp.Problem(cp.Minimize(self.objective()), self.constraints())
         objective: Any = 0.0
         rules = self.constraints()
         for term in self.terms:
-            if not self.shape.compiled:
-                objective += term(self.dx)
-                continue
             part, extra = term.in_problem(self.x, self.dx)
             objective += part
             rules += extra
@@ -160,12 +154,12 @@ class Formulation:
     def constraints(
         self, slacks: Mapping[str, Any] | None = None, *, with_target: bool = True
     ) -> list[Any]:
-        slacks = slacks or {}
-        out = self.bounds(self.x, self.dx) + self.floor(self.x, self.dx)
+        slacks, x, dx = slacks or {}, self.x, self.dx
+        out = self.bounds(x, dx) + self.floor(x, dx)
         if with_target and self.target is not None:
-            out += self.target(self.x, self.dx)
+            out += self.target(x, dx)
         for limit in self.limits:
-            out += limit(self.x, self.dx, slacks.get(limit.name, 0.0))
+            out += limit(x, dx, slacks.get(limit.name, 0.0))
         return out
 
     def problem(self) -> cp.Problem:

@@ -48,10 +48,6 @@ def _sum(x: Vector) -> Any:
     return cp.sum(x) if _is_expr(x) else float(np.sum(x))
 
 
-def value(param: cp.Parameter) -> float:
-    return float(np.asarray(param.value))
-
-
 class SpreadCost(Part):
     """Half the bid-ask spread on every dollar traded."""
 
@@ -161,9 +157,7 @@ class TargetPull(Part):
         self.x0 = cp.Parameter(n, name="pull_x0")
 
     def bind(self, inputs: Inputs) -> None:
-        assert inputs.target is not None
-        exposure = inputs.data.exposure(inputs.target.measure)
-        self.gap.value = inputs.pad(exposure - inputs.target.value)
+        self.gap.value = inputs.pad(inputs.target_gap)
         self.x0.value = inputs.pad(inputs.x0)
 
     def __call__(self, dx: Vector) -> Any:
@@ -188,22 +182,15 @@ class TargetMiss(Part):
         self.band = cp.Parameter(nonneg=True, name="miss_band")  # weight x band
 
     def bind(self, inputs: Inputs) -> None:
-        target = inputs.target
-        assert target is not None
         weight = inputs.adjust.soft_target
-        exposure = inputs.data.exposure(target.measure)
-        self.gap.value = inputs.pad(weight * (exposure - target.value))
+        self.gap.value = inputs.pad(weight * inputs.target_gap)
         self.x0.value = inputs.pad(inputs.x0)
-        self.band.value = weight * max(target.band - inputs.adjust.margin("target"), 0.0)
+        self.band.value = weight * inputs.target_band
 
     def __call__(self, dx: Vector) -> Any:
         x = self.coef(self.x0, dx) + dx
-        if _is_expr(dx):
-            return cp.pos(
-                cp.abs(self.coef(self.gap, dx) @ x) - self.coef(self.band, dx) * cp.sum(x)
-            )
-        outside = abs(float(self.coef(self.gap, dx) @ x)) - value(self.band) * float(x.sum())
-        return max(outside, 0.0)
+        outside = _abs(self.coef(self.gap, dx) @ x) - self.coef(self.band, dx) * _sum(x)
+        return cp.pos(outside) if _is_expr(dx) else max(float(outside), 0.0)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         return cp.pos(cp.abs(self.gap @ x) - self.band * cp.sum(x)), []
@@ -226,10 +213,8 @@ class CashDrift(Part):
         self.ceiling.value = max(cash, inputs.limits.cash_min)
 
     def __call__(self, dx: Vector) -> Any:
-        if _is_expr(dx):
-            return self.weight * cp.pos(self.p(self.cash) - cp.sum(dx) - self.p(self.ceiling))
-        raised = value(self.cash) - _sum(dx) - value(self.ceiling)
-        return self.weight * max(float(raised), 0.0)
+        raised = self.coef(self.cash, dx) - _sum(dx) - self.coef(self.ceiling, dx)
+        return self.weight * (cp.pos(raised) if _is_expr(dx) else max(float(raised), 0.0))
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         return self(dx), []

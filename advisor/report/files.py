@@ -167,16 +167,7 @@ DOCUMENT_WRITERS: dict[str, Callable[[ProposalDocument], str]] = {
     ".html": proposal_html,
     ".md": proposal_markdown,
 }
-
-
-def _of_document(write: Callable[[ProposalDocument], str]) -> Callable[[Proposal], str]:
-    return lambda proposal: write(proposal_document(proposal))
-
-
-WRITERS: dict[str, Callable[[Proposal], str]] = {
-    ".csv": trades_csv,
-    **{suffix: _of_document(write) for suffix, write in DOCUMENT_WRITERS.items()},
-}
+OUTPUTS = (".csv", *DOCUMENT_WRITERS)  # .csv: the trades alone
 
 
 def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None:
@@ -197,8 +188,11 @@ def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None
         )
 
 
-def write_proposal(proposal: Proposal, path: Path) -> None:
-    write_atomic(path, WRITERS[path.suffix.lower()](proposal))
+def write_proposal(proposal: Proposal, document: ProposalDocument, path: Path) -> None:
+    """`--output PATH` of a fresh proposal, by extension (`document` is the proposal's)."""
+    suffix = path.suffix.lower()
+    text = trades_csv(proposal) if suffix == ".csv" else DOCUMENT_WRITERS[suffix](document)
+    write_atomic(path, text)
 
 
 def write_document(document: ProposalDocument, path: Path) -> None:
