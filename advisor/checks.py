@@ -11,7 +11,7 @@ after trades and estimated costs; turnover and order sizes are of today's value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.enums import CheckName
-from advisor.limits import RISK_LIMITS, EffectiveLimits
+from advisor.limits import RISK_LIMITS, EffectiveLimits, Positions
 from advisor.portfolio import Target
 
 if TYPE_CHECKING:
@@ -74,9 +74,19 @@ def today(data: ProblemData) -> dict[str, float]:
     return out
 
 
-def weights(data: ProblemData) -> pd.Series:
-    """Each security's share of today's portfolio value."""
-    return data.values / data.total_value
+def positions(data: ProblemData) -> Positions:
+    """Today's look-through positions: each company's and each fund's share of value, and the
+    part of each that no_sell keeps."""
+    values = data.values.to_numpy(dtype=float) / data.total_value
+    unsold = np.where(data.can_sell.to_numpy(dtype=bool), 0.0, values)
+    through = data.through
+    fund = data.is_fund.to_numpy(dtype=bool)
+    return Positions(
+        companies=pd.Series(through.values(values), index=through.companies),
+        companies_unsold=pd.Series(through.values(unsold), index=through.companies),
+        funds=pd.Series(values[fund], index=data.tickers[fund]),
+        funds_unsold=pd.Series(unsold[fund], index=data.tickers[fund]),
+    )
 
 
 def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
@@ -149,15 +159,43 @@ def check_trades(
     target: Target | None,
     quantities: pd.Series,
 ) -> list[Check]:
-    """Every hard rule on the portfolio after `quantities`; today's portfolio if all zero."""
+    """Every hard rule on the portfolio after `quantities`; today's portfolio if all zero.
+
+    A trade below its minimum size passes where another rule needs it: without it, a rule
+    (the target aside) fails that holds with it, such as max_names needing a small holding
+    sold out."""
     quantities = quantities.reindex(data.tickers, fill_value=0.0)
     state = after(data, quantities)
     traded = quantities != 0
+    rules = _rules(data, limits, target, quantities, state)
+    broken = {c.name for c in rules if not c.ok}
+
+    def needed(ticker: object) -> bool:
+        without = quantities.copy()
+        without[ticker] = 0.0
+        found = _rules(data, limits, None, without, after(data, without))
+        return bool({c.name for c in found if not c.ok} - broken)
+
+    sizes = [
+        _min_trade(data, state, traded, limits, needed),
+        _min_position(data, state, traded, limits, needed),
+    ]
+    return [*rules[:2], *sizes, *rules[2:]]
+
+
+def _rules(
+    data: ProblemData,
+    limits: EffectiveLimits,
+    target: Target | None,
+    quantities: pd.Series,
+    state: After,
+) -> list[Check]:
+    """Every rule but the minimum sizes."""
     out = [
         _no_short(data, state),
         _whole_shares(data, quantities, limits.whole_shares),
-        _min_trade(state, traded, limits.min_trade_value),
         _cash_floor(state, limits.cash_min),
+        _cash_ceiling(state, limits.cash_max),
         *_restricted(data, quantities),
     ]
     now_after = measures(state.values, data.exposures).fillna(0.0)
@@ -176,7 +214,9 @@ def check_trades(
             "sum of |trade value| / value today",
         )
     )
-    out.append(_positions(data, state, quantities, limits))
+    out.append(_positions(data, state, limits))
+    if limits.max_fund_position is not None:
+        out.append(_fund_positions(data, state, limits))
     if limits.max_names is not None:
         out.append(names_check(state.shares, limits.max_names))
     out.append(_equity_kept(data, state, limits.cash_min))
@@ -273,11 +313,56 @@ def _whole_shares(data: ProblemData, quantities: pd.Series, whole: bool) -> Chec
     )
 
 
-def _min_trade(state: After, traded: pd.Series, minimum: float) -> Check:
+def _min_trade(
+    data: ProblemData,
+    state: After,
+    traded: pd.Series,
+    limits: EffectiveLimits,
+    needed: Callable[[object], bool],
+) -> Check:
+    minimum = limits.min_trade(data.total_value)
     amount = state.trade_values.abs()[traded]
+    return _sized(CheckName.MIN_TRADE_VALUE, amount, minimum, limits.min_trade_value, needed,
+                  f"the larger of min_trade_value ${limits.min_trade_value:,.0f} and "
+                  f"min_trade_share {limits.min_trade_share:g} of value")  # fmt: skip
+
+
+def _min_position(
+    data: ProblemData,
+    state: After,
+    traded: pd.Series,
+    limits: EffectiveLimits,
+    needed: Callable[[object], bool],
+) -> Check:
+    """A security not held today is bought for at least min_position of value (in USD)."""
+    minimum = limits.min_position * data.total_value
+    new = traded & (data.shares <= SHARE_TOL) & (state.trade_values > 0)
+    amount = state.trade_values[new]
+    return _sized(CheckName.MIN_POSITION, amount, minimum, limits.min_trade_value, needed,
+                  f"new positions, at least min_position {limits.min_position:g} of value")  # fmt: skip
+
+
+def _sized(
+    name: CheckName,
+    amount: pd.Series,
+    minimum: float,
+    floor: float,
+    needed: Callable[[object], bool],
+    rule: str,
+) -> Check:
+    """Trades of `amount` at least `minimum`, but where another rule needs a smaller one (of
+    at least `floor`, min_trade_value, which is never waived)."""
     small = amount[amount < minimum * (1 - MONEY_TOL)]
-    least = float(amount.min()) if len(amount) else 0.0
-    return Check(CheckName.MIN_TRADE_VALUE, small.empty, least, minimum, _names(small.index))
+    waived = [t for t in small.index if small[t] >= floor * (1 - MONEY_TOL) and needed(t)]
+    bad = small.drop(waived)
+    kept = amount.drop(waived)
+    least = float(kept.min()) if len(kept) else 0.0
+    detail = rule
+    if len(bad):
+        detail = f"{_names(bad.index)} below it; " + detail
+    if waived:
+        detail += f"; smaller where another rule needs it: {_names(waived)}"
+    return Check(name, bad.empty, least, minimum, detail)
 
 
 def _cash_floor(state: After, cash_min: float) -> Check:
@@ -285,6 +370,13 @@ def _cash_floor(state: After, cash_min: float) -> Check:
     ok = state.cash >= cash_min * state.total - MONEY_TOL * max(state.total, 1.0)
     detail = f"cash after trades and costs ${state.cash:,.2f}"
     return Check(CheckName.CASH_MIN, ok, share, cash_min, detail)
+
+
+def _cash_ceiling(state: After, cash_max: float) -> Check:
+    share = state.cash / state.total if state.total > 0 else 0.0
+    ok = state.cash <= cash_max * state.total + MONEY_TOL * max(state.total, 1.0)
+    detail = f"cash after trades and costs ${state.cash:,.2f}"
+    return Check(CheckName.CASH_MAX, ok, share, cash_max, detail)
 
 
 def _restricted(data: ProblemData, quantities: pd.Series) -> list[Check]:
@@ -308,21 +400,52 @@ def _restricted(data: ProblemData, quantities: pd.Series) -> list[Check]:
     ]
 
 
-def _positions(
-    data: ProblemData, state: After, quantities: pd.Series, limits: EffectiveLimits
-) -> Check:
-    share = state.values / state.total if state.total > 0 else state.values * 0.0
-    held = data.tickers.isin(list(limits.position_held))
-    over = share[~held][share[~held] > limits.max_position + RATIO_TOL]
-    added = quantities[held][quantities[held] > 0]
-    capped = share[~held]
-    worst = float(capped.max()) if len(capped) else 0.0
-    detail = _names(over.index)
-    if len(added):
-        detail += (", " if detail else "") + "added to (above the default today): "
-        detail += _names(added.index)
-    ok = over.empty and added.empty
-    return Check(CheckName.MAX_POSITION, ok, worst, limits.max_position, detail)
+def _positions(data: ProblemData, state: After, limits: EffectiveLimits) -> Check:
+    """Each company's look-through share of the value after trades (directly, in any share
+    class, and through funds) at most max_position; a kept company no larger than today."""
+    through = data.through
+    after = through.values(state.values.to_numpy(dtype=float))
+    today = through.values(data.values.to_numpy(dtype=float))
+    share = after / state.total if state.total > 0 else after * 0.0
+    kept = through.companies.isin(list(limits.kept))
+    over = ~kept & (share > limits.max_position + RATIO_TOL)
+    grown = kept & (after > today * (1 + RATIO_TOL) + MONEY_TOL * data.total_value)
+    worst = int(np.argmax(share)) if len(share) else -1
+    value = float(share[worst]) if worst >= 0 else 0.0
+    parts = []
+    if over.any():
+        parts.append(_shares(through.companies[over], share[over]) + " above it")
+    if grown.any():
+        parts.append(_shares(through.companies[grown], share[grown]) + " kept, yet added to")
+    if worst >= 0:
+        parts.append(f"largest {through.companies[worst]} {100 * value:.1f}%")
+    held = [f"{c} {100 * share[i]:.1f}% ({limits.kept[str(c)].why})"
+            for i, c in enumerate(through.companies)
+            if kept[i] and share[i] > limits.max_position + RATIO_TOL]  # fmt: skip
+    if held:
+        parts.append("kept: " + ", ".join(held))
+    ok = not over.any() and not grown.any()
+    return Check(CheckName.MAX_POSITION, ok, value, limits.max_position, "; ".join(parts))
+
+
+def _fund_positions(data: ProblemData, state: After, limits: EffectiveLimits) -> Check:
+    """Each fund's share of the value after trades at most max_fund_position."""
+    cap = limits.max_fund_position
+    assert cap is not None
+    fund = data.is_fund.to_numpy(dtype=bool)
+    after = state.values.to_numpy(dtype=float)[fund]
+    today = data.values.to_numpy(dtype=float)[fund]
+    names = data.tickers[fund]
+    share = after / state.total if state.total > 0 else after * 0.0
+    kept = names.isin(list(limits.kept))
+    bad = (~kept & (share > cap + RATIO_TOL)) | (kept & (after > today * (1 + RATIO_TOL)))
+    value = float(share.max()) if len(share) else 0.0
+    detail = _shares(names[bad], share[bad]) + " above it" if bad.any() else "each fund"
+    return Check(CheckName.MAX_FUND_POSITION, not bad.any(), value, cap, detail)
+
+
+def _shares(names: Iterable[object], shares: np.ndarray) -> str:
+    return _names(f"{n} {100 * float(v):.1f}%" for n, v in zip(names, shares, strict=True))
 
 
 def names_check(shares: pd.Series, max_names: int) -> Check:

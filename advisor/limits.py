@@ -9,10 +9,17 @@ How each default is loosened:
 
 - the risk limits (refinancing, floating debt, weak coverage, unprofitable, economic
   sensitivity): to today's value of the measure;
-- max_position: a security already above the default may be kept but not added to (no buys);
+- max_position (a company's look-through share: held directly, in any share class, and through
+  funds): a company already above the default may be kept but not added to;
 - cash_min: min(default, today's cash share);
-- max_turnover, sector_drift_max, min_trade_value: never binding on a portfolio that does not
-  trade, so never loosened.
+- cash_max: with no user value, cash may not rise above max(today's cash share, cash_min), plus
+  CASH_ROOM for whole shares; an account holding nothing but cash, with a target, invests all
+  but cash_min (plus CASH_ROOM);
+- max_turnover, sector_drift_max, min_trade_value, min_trade_share, min_position: never binding
+  on a portfolio that does not trade, so never loosened.
+
+A company or fund that no_sell keeps above max_position (or max_fund_position) is kept too: it
+may stay, not grow, and everything else still proceeds.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ from advisor.portfolio import Limits
 USER: Final = "user"
 DEFAULT: Final = "default"
 LOOSENED: Final = "default, loosened to today"
+TODAY_CASH: Final = "default: today's cash share (or cash_min), + 0.25 pt for whole shares"
+INVEST: Final = "default: an account of cash alone invests all but cash_min, + 0.25 pt"
+CASH_ROOM: Final = 0.0025  # whole shares cannot land cash exactly on a ceiling
+ABOVE_DEFAULT: Final = "above the default max_position today"
+NO_SELL: Final = "no_sell keeps it above the limit"
 
 # Limit name -> the portfolio measure it caps (a ratio to equity value, see checks.measures).
 RISK_LIMITS: Final[Mapping[str, str]] = measures.RISK_LIMITS
@@ -55,8 +67,8 @@ DEFAULTS: Final[Mapping[str, Default]] = MappingProxyType(
         "max_turnover": Default(1.00, "sum of |trade value| / portfolio value", "never needed"),
         "max_position": Default(
             0.20,
-            "any one holding's share of portfolio value after trades",
-            "a holding above it today may be kept, not added to",
+            "any one company's share of value after trades, held directly and through funds",
+            "a company above it today may be kept, not added to",
         ),
         "sector_drift_max": Default(
             0.10, "each sector's share of equity within this of today's", "never needed"
@@ -64,12 +76,48 @@ DEFAULTS: Final[Mapping[str, Default]] = MappingProxyType(
         "cash_min": Default(
             0.01, "cash kept after trades and costs, as a share of value", "to today's cash share"
         ),
+        "cash_max": Default(
+            CASH_ROOM,
+            "cash after trades at most this share of value",
+            "today's cash share (or cash_min) + 0.25 pt: cash is never raised unasked",
+        ),
         "min_trade_value": Default(100.0, "no trade smaller than this (USD)", "never needed"),
+        "min_trade_share": Default(
+            0.002, "no trade smaller than this share of value", "never needed"
+        ),
+        "min_position": Default(
+            0.005, "no new position smaller than this share of value", "never needed"
+        ),
     }
 )
 
 # Measures that `today` must give to effective_limits.
 TODAY_KEYS: Final = (*RISK_LIMITS.values(), "cash")
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A company or fund allowed above its cap: it may stay at `cap` (share of today's value),
+    not grow."""
+
+    cap: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Today's look-through positions, shares of value: each company's (held directly and
+    through funds) and each fund's, with the part of each that no_sell keeps."""
+
+    companies: pd.Series
+    companies_unsold: pd.Series
+    funds: pd.Series
+    funds_unsold: pd.Series
+
+    @classmethod
+    def none(cls) -> Positions:
+        empty = pd.Series(dtype=float)
+        return cls(empty, empty, empty, empty)
 
 
 @dataclass(frozen=True)
@@ -90,11 +138,23 @@ class EffectiveLimits:
     sector_drift_max: float
     cash_min: float
     min_trade_value: float
+    cash_max: float = 1.0
+    min_trade_share: float = 0.0
+    min_position: float = 0.0
     whole_shares: bool = True
     max_names: int | None = None  # the user's only: no default, so it never forces a trade
-    # Securities above a default max_position today: kept as they are, not added to.
-    position_held: frozenset[str] = frozenset()
+    max_fund_position: float | None = None  # the user's only
+    # Companies (max_position) and funds (max_fund_position) allowed above the cap.
+    kept: Mapping[str, Kept] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+
+    def min_trade(self, total: float) -> float:
+        """The smallest trade, in USD, in an account worth `total`."""
+        return max(self.min_trade_value, self.min_trade_share * total)
+
+    def min_new(self, total: float) -> float:
+        """The smallest buy of a security not held, in USD."""
+        return max(self.min_trade(total), self.min_position * total)
 
     def risk(self) -> dict[str, float]:
         """Measure name -> its maximum, for the five risk limits."""
@@ -106,18 +166,24 @@ class EffectiveLimits:
     def replace(self, **changes: Any) -> EffectiveLimits:
         """A copy with some values set by the user (e.g. to try a diagnosis's suggestion)."""
         sources = {**self.sources, **dict.fromkeys(changes, USER)}
-        held = frozenset() if "max_position" in changes else self.position_held
-        return dataclasses.replace(self, **changes, sources=sources, position_held=held)
+        kept = self.kept
+        if "max_position" in changes or "max_fund_position" in changes:
+            kept = {name: k for name, k in kept.items() if k.why == NO_SELL}
+        return dataclasses.replace(self, **changes, sources=sources, kept=kept)
 
 
 def effective_limits(
-    limits: Limits, today: Mapping[str, float], weights_today: pd.Series
+    limits: Limits,
+    today: Mapping[str, float],
+    positions: Positions,
+    *,
+    invest: bool = False,
 ) -> EffectiveLimits:
     """The limits to enforce, given the user's `limits` and today's portfolio.
 
     `today` maps each of TODAY_KEYS to today's value: the five risk measures (ratios to equity
-    value) and 'cash' (cash / portfolio value). `weights_today` is each security's value /
-    portfolio value, indexed by ticker.
+    value) and 'cash' (cash / portfolio value). `positions` are today's look-through weights.
+    `invest`: the account holds nothing but cash and has a target, so the cash is invested.
     """
     missing = [key for key in TODAY_KEYS if key not in today]
     if missing:
@@ -138,23 +204,29 @@ def effective_limits(
 
     for name, measure in RISK_LIMITS.items():
         pick(name, float(today[measure]))
-    for name in ("max_turnover", "sector_drift_max", "min_trade_value", "max_position"):
+    for name in ("max_turnover", "sector_drift_max", "min_trade_value", "max_position",
+                 "min_trade_share", "min_position"):  # fmt: skip
         pick(name, None)
-    held: frozenset[str] = frozenset()
-    if limits.max_position is None:
-        over = weights_today[weights_today > DEFAULTS["max_position"].value]
-        held = frozenset(str(t) for t in over.index)
-        if held:
-            sources["max_position"] = LOOSENED
-    if limits.max_names is not None:
-        sources["max_names"] = USER
+    kept = _kept(limits, values["max_position"], positions)
+    if any(k.why == ABOVE_DEFAULT for k in kept.values()):
+        sources["max_position"] = LOOSENED
+    for name in ("max_names", "max_fund_position"):
+        if getattr(limits, name) is not None:
+            sources[name] = USER
+    cash_share = max(0.0, float(today["cash"]))
     if limits.cash_min is not None:
         values["cash_min"], sources["cash_min"] = float(limits.cash_min), USER
     else:
         default = DEFAULTS["cash_min"].value
-        cash_share = max(0.0, float(today["cash"]))
         values["cash_min"] = min(default, cash_share)
         sources["cash_min"] = LOOSENED if cash_share < default else DEFAULT
+    if limits.cash_max is not None:
+        values["cash_max"], sources["cash_max"] = float(limits.cash_max), USER
+    elif invest:
+        values["cash_max"], sources["cash_max"] = values["cash_min"] + CASH_ROOM, INVEST
+    else:
+        values["cash_max"] = max(cash_share, values["cash_min"]) + CASH_ROOM
+        sources["cash_max"] = TODAY_CASH
     return EffectiveLimits(
         refinancing_max=values["refinancing_max"],
         floating_debt_max=values["floating_debt_max"],
@@ -166,8 +238,29 @@ def effective_limits(
         sector_drift_max=values["sector_drift_max"],
         cash_min=values["cash_min"],
         min_trade_value=values["min_trade_value"],
+        cash_max=values["cash_max"],
+        min_trade_share=values["min_trade_share"],
+        min_position=values["min_position"],
         whole_shares=limits.whole_shares,
         max_names=limits.max_names,
-        position_held=held,
+        max_fund_position=limits.max_fund_position,
+        kept=kept,
         sources=sources,
     )
+
+
+def _kept(limits: Limits, max_position: float, positions: Positions) -> dict[str, Kept]:
+    """Companies and funds allowed above their cap today: above a default max_position, or
+    kept above either cap by no_sell. Each may stay at today's share, not grow."""
+    kept: dict[str, Kept] = {}
+    by_default = limits.max_position is None
+    caps = [(positions.companies, positions.companies_unsold, max_position, by_default)]
+    if limits.max_fund_position is not None:
+        caps.append((positions.funds, positions.funds_unsold, limits.max_fund_position, False))
+    for weights, unsold, cap, default in caps:
+        for name, weight in weights[weights > cap].items():
+            if float(unsold.get(name, 0.0)) > cap:
+                kept[str(name)] = Kept(float(weight), NO_SELL)
+            elif default:
+                kept[str(name)] = Kept(float(weight), ABOVE_DEFAULT)
+    return kept

@@ -10,6 +10,7 @@ import pandas as pd
 
 from advisor import checks
 from advisor.checks import Check
+from advisor.concentration import look_through
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
@@ -51,8 +52,10 @@ def propose(
     scored = score(path, scheme, model_override)
     data = problem_data(scored)
     today = checks.today(data)
-    limits = effective_limits(scored.loaded.portfolio.limits, today, checks.weights(data))
-    plan = plan_trades(data, scored.loaded.portfolio.target, limits, solver=solver)
+    portfolio = scored.loaded.portfolio
+    invest = data.equity_value <= 0 and portfolio.target is not None
+    limits = effective_limits(portfolio.limits, today, checks.positions(data), invest=invest)
+    plan = plan_trades(data, portfolio.target, limits, solver=solver)
     pretrade = tuple(checks.pretrade_checks(data, plan.quantities, limits))
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
@@ -88,7 +91,7 @@ def problem_data(scored: Scored) -> ProblemData:
     tickers = candidates(portfolio, model, held.index, no_buy)
     securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()
-    all_prices[prices.index] = prices
+    all_prices[prices.index] = prices.to_numpy(dtype=float)  # typed: an account may hold none
     table = model.exposures(scored.scheme).loc[tickers]
     columns = [*MEASURES, *(c for c in table.columns if c.startswith("sector:"))]
     loadings, factor_cov, specific = model.risk_model(tickers)
@@ -115,6 +118,7 @@ def problem_data(scored: Scored) -> ProblemData:
         is_fund=securities["type"] == "fund",
         can_buy=can_buy & (adv > 0).to_numpy(),
         can_sell=pd.Series([t not in no_sell for t in tickers], index=tickers),
+        lookthrough=look_through(model, tickers),
     )
 
 

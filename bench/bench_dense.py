@@ -71,7 +71,7 @@ def first_names(data: ProblemData, n: int) -> ProblemData:
 
 def factor(data: ProblemData, target: Target | None, user_limits: Any) -> tuple[float, str, float]:
     """(seconds, status, optimal value): our factor form, building the problem included."""
-    limits = effective_limits(user_limits, checks.today(data), checks.weights(data))
+    limits = effective_limits(user_limits, checks.today(data), checks.positions(data))
     start = time.perf_counter()
     form = build(data, target, limits, OPTIONS)
     problem = form.problem()
@@ -84,7 +84,7 @@ def dense(data: ProblemData, target: Target | None, user_limits: Any) -> tuple[f
     covariance, building the covariance and the problem included."""
     from pypfopt import EfficientFrontier, exceptions, objective_functions
 
-    limits = effective_limits(user_limits, checks.today(data), checks.weights(data))
+    limits = effective_limits(user_limits, checks.today(data), checks.positions(data))
     start = time.perf_counter()
     loadings = data.loadings.to_numpy(dtype=float)
     sigma = loadings @ data.factor_cov.to_numpy(dtype=float) @ loadings.T

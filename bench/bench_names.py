@@ -64,7 +64,7 @@ def small(seeds: int, n: int, k: int) -> None:
     gaps: dict[bool | None, list[float]] = {True: [], False: []}
     for seed in range(seeds):
         data = universe(n, seed, held=max(2, k - 2))
-        limits = effective_limits(Limits(max_names=k), checks.today(data), checks.weights(data))
+        limits = effective_limits(Limits(max_names=k), checks.today(data), checks.positions(data))
         relaxed = solve(data, TARGET, limits)
         if cardinality.restrict(data, TARGET, limits, relaxed) is None:
             print(f"{seed:>4} the relaxation already holds at most {k} names")
@@ -107,7 +107,7 @@ def full_universe(ks: list[int]) -> None:
         f"{'bound on gap':>13} {'solves':>6} {'seconds':>8}"
     )
     for k in ks:
-        limits = effective_limits(Limits(max_names=k), checks.today(data), checks.weights(data))
+        limits = effective_limits(Limits(max_names=k), checks.today(data), checks.positions(data))
         for halving in (True, False, None):
             start = time.perf_counter()
             relaxed = solve(data, TARGET, limits)

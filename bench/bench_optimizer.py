@@ -49,7 +49,7 @@ class Run:
 
 def one(n: int, form: ImpactForm, seed: int) -> Run:
     data = universe(n, seed, held=max(20, n // 5), impact_form=form)
-    limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
+    limits = effective_limits(Limits(), checks.today(data), checks.positions(data))
     start = time.perf_counter()
     options = SolveOptions(solvers=("CLARABEL",))
     built = build(data, TARGET, limits, options)

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from advisor import checks
 from advisor.checks import Check
+from advisor.concentration import LookThrough
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.optimize import ImpactForm, ProblemData
 from advisor.portfolio import Limits, Target
@@ -62,7 +64,7 @@ def tiny(**changes: Any) -> ProblemData:
 
 
 def limits(data: ProblemData, **given: Any) -> EffectiveLimits:
-    return effective_limits(Limits(**given), checks.today(data), checks.weights(data))
+    return effective_limits(Limits(**given), checks.today(data), checks.positions(data))
 
 
 def trades(**quantities: float) -> pd.Series:
@@ -127,7 +129,10 @@ LOOSE = {  # every limit out of the way, so that one case breaks one rule
     "max_position": 1.0,
     "sector_drift_max": 1.0,
     "cash_min": 0.0,
+    "cash_max": 1.0,
     "min_trade_value": 0.0,
+    "min_trade_share": 0.0,
+    "min_position": 0.0,
 }
 
 
@@ -137,6 +142,9 @@ LOOSE = {  # every limit out of the way, so that one case breaks one rule
         ({"C": -1}, {}, "no_short", "C"),
         ({"C": 1.5}, {}, "whole_shares", "C"),
         ({"C": 1}, {"min_trade_value": 100}, "min_trade_value", "C"),
+        ({"C": 4}, {"min_trade_share": 0.004}, "min_trade_value", "C"),  # $80 < $100
+        ({"C": 10}, {"min_position": 0.01}, "min_position", "C"),  # new: $200 < $250
+        ({"A": -50}, {"cash_max": 0.3}, "cash_max", "cash after trades"),  # 0.2 -> 0.4
         ({"C": 245}, {"cash_min": 0.01}, "cash_min", "cash after trades and costs"),
         ({"A": -50, "C": 250}, {"refinancing_max": 0.07}, "refinancing_max", "refinancing"),
         ({"A": -50, "C": 250}, {"weak_coverage_max": 0.1}, "weak_coverage_max", "weak_cov"),
@@ -170,11 +178,56 @@ def test_selling_a_part_share_holding_whole_is_a_whole_share_trade() -> None:
 
 def test_a_position_above_a_default_today_may_be_kept_but_not_added_to() -> None:
     data = tiny(shares=pd.Series([160.0, 100.0, 0.0], index=["A", "B", "C"]).rename_axis("ticker"))
-    lim = limits(data)  # A is 0.62 of value today, above the default 0.20; B 0.19 is not
-    assert lim.position_held == frozenset({"A"})
-    assert check(checks.check_trades(data, lim, None, trades()), "max_position").ok
+    lim = limits(data, min_trade_value=0)  # A is 0.62 of value today, above the default 0.20
+    assert set(lim.kept) == {"A"} and lim.kept["A"].cap == pytest.approx(16_000 / 26_000)
+    kept = check(checks.check_trades(data, lim, None, trades()), "max_position")
+    assert kept.ok and kept.value == pytest.approx(16_000 / 26_000)  # kept ones count
+    assert "kept: A 61.5% (above the default max_position today)" in kept.detail
     bought = check(checks.check_trades(data, lim, None, trades(A=5)), "max_position")
-    assert not bought.ok and "added to (above the default today): A" in bought.detail
+    assert not bought.ok and "A 63.5% kept, yet added to" in bought.detail
+
+
+def fund_data() -> ProblemData:
+    """tiny() plus F, a fund half A and half C, $10,000 held: V = $35,000."""
+    t = pd.Index(["A", "B", "C", "F"], name="ticker")
+    base = tiny()
+    row = 0.5 * base.exposures.loc["A"] + 0.5 * base.exposures.loc["C"]
+    through = LookThrough(
+        pd.Index(["A", "B", "C"]), t,
+        sparse.csr_array(np.array([[1.0, 0, 0, 0.5], [0, 1.0, 0, 0], [0, 0, 1.0, 0.5]])),
+    )  # fmt: skip
+    shares = pd.Series([100.0, 200.0, 0.0, 100.0], index=t)
+    prices = pd.Series([100.0, 50.0, 20.0, 100.0], index=t)
+    return dataclasses.replace(
+        base,
+        tickers=t,
+        shares=shares,
+        prices=prices,
+        values=shares * prices,
+        exposures=pd.concat([base.exposures, row.to_frame("F").T]).rename_axis("ticker"),
+        loadings=pd.DataFrame({"market": [1.0, 1.1, 1.2, 1.05]}, index=t),
+        **{name: pd.concat([getattr(base, name), getattr(base, name).iloc[:1].set_axis(["F"])])
+           for name in ("specific_var", "half_spread", "adv", "can_buy", "can_sell")},
+        is_fund=pd.Series([False, False, False, True], index=t),
+        lookthrough=through,
+    )  # fmt: skip
+
+
+def test_max_position_looks_through_funds_to_companies() -> None:
+    data = fund_data()  # A: $10,000 direct + $5,000 through F = 15/35 = 0.4286 of value
+    lim = limits(data, **{**LOOSE, "max_position": 0.40})
+    found = check(checks.check_trades(data, lim, None, trades()), "max_position")
+    assert not found.ok and found.value == pytest.approx(15 / 35)
+    assert found.detail.startswith("A 42.9% above it")
+    # Selling 20 shares of A ($2,000) brings it to 13,000 / (35,000 - costs) < 0.40.
+    assert check(checks.check_trades(data, lim, None, trades(A=-20)), "max_position").ok
+    # A fund is not a position: F at 28.6% passes a cap of 0.20 on companies...
+    lim = limits(data, **{**LOOSE, "max_position": 0.45, "max_fund_position": 0.2})
+    found = checks.check_trades(data, lim, None, trades())
+    assert check(found, "max_position").ok
+    # ... and max_fund_position caps it as a fund.
+    assert not check(found, "max_fund_position").ok
+    assert check(found, "max_fund_position").value == pytest.approx(10 / 35)
 
 
 def test_restricted_lists_are_honoured() -> None:

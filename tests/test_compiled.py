@@ -51,7 +51,7 @@ def test_a_shared_solver_gives_what_a_fresh_one_gives_to_the_bit(
 ) -> None:
     data = universe(n, seed)
     limits = effective_limits(Limits(max_turnover=turnover, max_position=position),
-                              checks.today(data), checks.weights(data))  # fmt: skip
+                              checks.today(data), checks.positions(data))  # fmt: skip
     frozen = frozenset(str(t) for t in data.tickers[:2])
     adjust = Adjust(reserve, margin, frozen, soft_target=soft)
     with warnings.catch_warnings():
@@ -82,7 +82,7 @@ def test_one_formulation_serves_every_problem_of_a_shape() -> None:
     answers: list[Any] = []
     for seed in range(4):
         data = universe(40 + seed, seed)
-        limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
+        limits = effective_limits(Limits(), checks.today(data), checks.positions(data))
         answers.append(solver.solve(data, Target(small_cap_share=0.3, band=0.02), limits))
     assert len(solver._forms) == 1  # 40-43 names all pad to 64
     assert all(a.feasible for a in answers)
@@ -91,7 +91,7 @@ def test_one_formulation_serves_every_problem_of_a_shape() -> None:
 def test_a_formulation_is_bound_not_rebuilt_between_repairs() -> None:
     solver = Solver(OPTIONS)
     data = universe(30, 1)
-    limits = effective_limits(Limits(), checks.today(data), checks.weights(data))
+    limits = effective_limits(Limits(), checks.today(data), checks.positions(data))
     target = Target(small_cap_share=0.3, band=0.02)
     solver.solve(data, target, limits)
     form = next(iter(solver._forms.values()))

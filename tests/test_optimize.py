@@ -25,7 +25,7 @@ TARGET = Target(small_cap_share=0.25, band=0.02)
 
 
 def limits_for(data: ProblemData, **given: Any) -> EffectiveLimits:
-    return effective_limits(Limits(**given), checks.today(data), checks.weights(data))
+    return effective_limits(Limits(**given), checks.today(data), checks.positions(data))
 
 
 def small_share(values: pd.Series, data: ProblemData) -> float:

@@ -15,17 +15,18 @@ from advisor import checks
 from advisor.checks import Check
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
 from advisor.limits import EffectiveLimits, effective_limits
-from advisor.optimize import ProblemData
+from advisor.optimize import ProblemData, Solver
 from advisor.outcome import plan_outcome
 from advisor.portfolio import Limits, Target
 from advisor.trades import TradePlan, plan_trades, reasons, round_trades, trim_buys_for_cash
 from tests.synthetic import universe
 
 TARGET = Target(small_cap_share=0.25, band=0.02)
+NO_MINIMUM = {"min_trade_value": 0, "min_trade_share": 0, "min_position": 0}
 
 
 def limits_for(data: ProblemData, **given: Any) -> EffectiveLimits:
-    return effective_limits(Limits(**given), checks.today(data), checks.weights(data))
+    return effective_limits(Limits(**given), checks.today(data), checks.positions(data))
 
 
 def small_share(data: ProblemData, shares: pd.Series) -> float:
@@ -77,7 +78,8 @@ def test_thirty_securities_tilt_into_the_band_keeping_every_rule() -> None:
     small = data.exposures["small_cap_share"] > 0.5
     buys = plan.trades[plan.trades["side"] == "buy"]
     for ticker in buys.index[small[buys.index]]:
-        assert buys.loc[ticker, "reason"].startswith("raise small_cap_share toward 0.25")
+        assert buys.loc[ticker, "reason"].startswith("raise small_cap_share ")
+        assert "(target 25% ± 2%)" in buys.loc[ticker, "reason"]
     assert plan.trades["value"].sum() > 0
     np.testing.assert_allclose(
         plan.trades["value"], (plan.quantities * data.prices)[plan.trades.index].abs()
@@ -132,8 +134,10 @@ def test_a_rule_whole_shares_cannot_keep_is_diagnosed_not_broken() -> None:
     today = small_share(data, data.shares)
     assert plan.diagnosis.lines() == [
         f"sector_drift_max 0 allows small_cap_share {today:.3f}; reaching small_cap_share "
-        f"0.230 in whole shares needs sector_drift_max >= {plan.diagnosis.blockers[0].needed:.4g}"
+        f"0.230 with whole shares and the minimum sizes ({plan.diagnosis.sizes}) needs "
+        f"sector_drift_max >= {plan.diagnosis.blockers[0].needed:.4g}"
     ]
+    assert "trades of at least $2,000" in plan.diagnosis.sizes  # 0.002 of $1M
     assert 0 < plan.diagnosis.blockers[0].needed < 0.01
 
 
@@ -154,12 +158,15 @@ def test_commissions_are_paid_out_of_the_cash_floor() -> None:
     assert_hard_rules(data, lim, plan.quantities)
 
 
-def test_large_minimum_trades_are_repaired_by_solving_again() -> None:
+def test_large_minimum_trades_are_met_by_fixing_the_small_ones_and_solving_again() -> None:
     data = universe(40, 7)
     lim = limits_for(data, min_trade_value=6000, max_turnover=0.4)
+    relaxed = Solver().solve(data, TARGET, lim)
+    small = relaxed.trades.abs()
+    assert ((small > 1) & (small < 6000)).any()  # the relaxation has trades below it
     plan = plan_trades(data, TARGET, lim)
     assert plan.ok, plan.failures()
-    assert plan.repairs >= 1
+    assert (plan.trades["value"] >= 6000).all()
     assert_hard_rules(data, lim, plan.quantities)
 
 
@@ -173,7 +180,7 @@ def test_rounding_goes_to_the_nearest_share_and_never_sells_more_than_held() -> 
     wanted[held[0]] = 2.4 * data.prices[held[0]]
     wanted[held[1]] = -(data.shares[held[1]] + 50) * data.prices[held[1]]  # more than held
     wanted[held[2]] = -3.6 * data.prices[held[2]]
-    quantities, dropped = round_trades(data, wanted, limits_for(data, min_trade_value=0))
+    quantities, dropped = round_trades(data, wanted, limits_for(data, **NO_MINIMUM))
     assert quantities[held[0]] == 2
     assert quantities[held[1]] == -data.shares[held[1]]
     assert quantities[held[2]] == -4
@@ -210,7 +217,7 @@ def test_part_shares_are_kept_when_whole_shares_is_off() -> None:
     data = universe(10, 1)
     wanted = pd.Series(0.0, index=data.tickers)
     wanted.iloc[0] = 2.5 * data.prices.iloc[0]
-    quantities, _ = round_trades(data, wanted, limits_for(data, whole_shares=False))
+    quantities, _ = round_trades(data, wanted, limits_for(data, whole_shares=False, **NO_MINIMUM))
     assert quantities.iloc[0] == pytest.approx(2.5)
 
 
@@ -229,7 +236,7 @@ def test_what_may_not_be_traded_is_not_traded() -> None:
 
 def test_buys_are_trimmed_until_cash_meets_the_floor() -> None:
     data = universe(12, 2, cash_share=0.05)
-    lim = limits_for(data, cash_min=0.02)
+    lim = limits_for(data, cash_min=0.02, **NO_MINIMUM)
     quantities = pd.Series(0.0, index=data.tickers)
     candidates = data.tickers[data.values == 0]
     spend = 0.045 * data.total_value / len(candidates[:3])
@@ -258,26 +265,45 @@ def test_reasons_name_the_broken_limit_a_sale_cuts() -> None:
     heavy = data.exposures["floating_debt"][data.values > 0].idxmax()
     quantities[heavy] = -10
     why = reasons(data, quantities, lim, None)
-    assert why[heavy].startswith(f"cut floating_debt below limit {0.6 * debt:g}")
+    after = checks.measures(checks.after(data, quantities).values, data.exposures)
+    assert why[heavy] == (
+        f"cut floating_debt {debt:.4f} -> {after['floating_debt']:.4f} "
+        f"(floating_debt_max {0.6 * debt:.3g})"
+    )
 
 
 def test_reasons_name_max_position_for_a_trim() -> None:
     data = universe(30, 3)
-    biggest = checks.weights(data).idxmax()
-    cap = round(float(checks.weights(data).max()) - 0.02, 3)
+    biggest = (data.values / data.total_value).idxmax()
+    cap = round(float((data.values / data.total_value).max()) - 0.02, 3)
     lim = limits_for(data, max_position=cap)
     plan = plan_trades(data, None, lim)
     assert plan.ok, plan.failures()
     assert plan.trades.loc[biggest, "side"] == "sell"
-    assert plan.trades.loc[biggest, "reason"].startswith(f"max_position: trim below {cap:g}")
+    before = float((data.values / data.total_value).max())
+    state = checks.after(data, plan.quantities)
+    now = float(state.values[biggest] / state.total)
+    assert plan.trades.loc[biggest, "reason"].startswith(
+        f"trim {biggest} {100 * before:.1f}% -> {100 * now:.1f}% (max_position {100 * cap:.3g}%)"
+    )
 
 
-def test_a_trade_serving_nothing_named_says_it_funds_the_others() -> None:
+def test_a_trade_serving_no_rule_says_so_and_funding_is_said_only_where_true() -> None:
     data = universe(30, 3)
     quantities = pd.Series(0.0, index=data.tickers)
     quantities.iloc[0] = -1
     why = reasons(data, quantities, limits_for(data), None)
-    assert why.iloc[0] == "fund the other trades"
+    assert why.iloc[0] == "keep the risk profile close to today's (market, size, sector factors)"
+    # A sale whose proceeds a buy needs to keep cash_min funds it; one that is not, does not.
+    lim = limits_for(data, cash_min=0.0, **NO_MINIMUM)
+    cash = data.cash
+    seller, buyer = data.tickers[0], data.tickers[data.values == 0][0]
+    quantities[buyer] = np.floor((cash + 2_000) / data.prices[buyer])  # more than the cash
+    quantities[seller] = -np.ceil(4_000 / data.prices[seller])
+    why = reasons(data, quantities, lim, None)
+    assert why[seller].startswith("fund the buys: cash")
+    quantities[buyer] = 1
+    assert not reasons(data, quantities, lim, None)[seller].startswith("fund")
 
 
 # -- properties --------------------------------------------------------------------------------

@@ -54,23 +54,28 @@ class Restricted:
 def held_after(data: ProblemData, solution: Solution, limits: EffectiveLimits) -> np.ndarray:
     """Which of `data`'s names a solution (over them or some of them) holds once its trades are
     rounded as trades.round_trades rounds them: a holding stays unless the sale leaves less than
-    half a share (a part share when whole_shares is off) and is at least min_trade_value; a new
-    name is held when the buy is at least min_trade_value and half a share."""
+    half a share (a part share when whole_shares is off) and is at least min_trade_value
+    (rounding puts back a smaller sale that max_names needs); a new name is held when the buy
+    is at least the minimum new position and half a share."""
     trades = solution.trades.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
     prices = data.prices.to_numpy(dtype=float)
     today = data.shares.to_numpy(dtype=float)
     left = today + trades / prices
     size = np.abs(trades)
-    big_enough = (size >= limits.min_trade_value) & (size > NOISE * data.total_value)
+    least = np.where(today > 0, limits.min_trade(data.total_value), limits.min_new(data.total_value))
+    big_enough = (size >= least) & (size > NOISE * data.total_value)
     whole = 0.5 if limits.whole_shares else HELD
-    kept = (today > 0) & ((left >= whole) | ~big_enough)
+    # A sale of a whole holding is made even below min_trade_share (max_names needs it), never
+    # below min_trade_value.
+    sold = size >= max(limits.min_trade_value, NOISE * data.total_value)
+    kept = (today > 0) & ((left >= whole) | ~sold)
     bought = (today <= 0) & big_enough & (trades / prices >= whole)
     return np.asarray(kept | bought)
 
 
 def unsellable(data: ProblemData, limits: EffectiveLimits, options: SolveOptions) -> np.ndarray:
-    """Holdings that cannot end at zero: not to be sold, a full sale too small to be a trade
-    (min_trade_value), or too large for one day's volume (max_adv_share)."""
+    """Holdings that cannot end at zero: not to be sold, a full sale below min_trade_value, or
+    too large for one day's volume (max_adv_share)."""
     values = data.values.to_numpy(dtype=float)
     held = values > 0
     stuck = ~data.can_sell.to_numpy(dtype=bool)

@@ -14,11 +14,11 @@ from typing import Any, Final, Protocol
 
 import cvxpy as cp
 import numpy as np
+from scipy import sparse
 
 from advisor.enums import Sense
-from advisor.optimize.inputs import Inputs, Part
+from advisor.optimize.inputs import BIG, Inputs, Part
 
-BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
 EQUITY_KEPT: Final = 0.5  # a rebalance keeps at least this share of today's equity invested
 
 
@@ -94,29 +94,55 @@ class Turnover(Part):
 
 
 class PositionCap(Part):
-    """Each capped security at most `limit` of the value after trades (1 - reserve of V);
-    the others (positions kept as they are) at BIG, which never binds."""
+    """max_position on each company looked through (held directly, in any share class, and
+    through funds) and max_fund_position on each fund, of the value after trades (1 - reserve
+    of V); a kept company or fund may stay at today's share. See Inputs.caps."""
 
     name = "max_position"
     sense = Sense.MAX
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, rows: int) -> None:
         self.cap = cp.Parameter(n, name="position_cap")
+        self.rows = cp.Parameter((rows, n), name="company_rows") if rows else None
+        self.row_cap = cp.Parameter(rows, name="company_cap") if rows else None
         self.limit, self.room = 0.0, 1.0
-        self.capped = np.zeros(0, dtype=bool)
+        self.matrix: Any = None  # plain: the rows as a sparse constant
+        self.plain_caps = np.zeros(0)
+        self.capped: Any = np.zeros((0, 0))
 
     def bind(self, inputs: Inputs) -> None:
         self.limit = _tight(inputs, self.name, inputs.limits.max_position)
         self.room = 1.0 - inputs.adjust.reserve
-        self.capped = ~inputs.mask(inputs.limits.position_held)
-        self.cap.value = inputs.pad(np.where(self.capped, self.limit * self.room, BIG), BIG)
+        caps = inputs.caps(self.limit, self.room)
+        self.cap.value = inputs.pad(caps.names, BIG)
+        self.matrix = caps.rows
+        kept = inputs.company_cap(self.limit, self.room) > self.limit * self.room
+        self.capped = inputs.data.through.matrix[np.flatnonzero(~kept)]
+        if self.rows is not None and self.row_cap is not None:  # compiled: padded, dense
+            rows = np.zeros(self.rows.shape)
+            rows[: caps.rows.shape[0], : inputs.data.n] = caps.rows.toarray()
+            self.rows.value = rows
+            row_cap = np.full(self.row_cap.shape, BIG)
+            row_cap[: len(caps.row_caps)] = caps.row_caps
+            self.row_cap.value = row_cap
+            self.matrix = None
+        else:
+            self.matrix = sparse.csr_matrix(caps.rows)
+            self.plain_caps = caps.row_caps
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
-        return [x <= self.p(self.cap) + slack]
+        out = [x <= self.p(self.cap) + slack]
+        if self.rows is not None and self.row_cap is not None:
+            out.append(self.p(self.rows) @ x <= self.p(self.row_cap) + slack)
+        elif self.matrix is not None and self.matrix.shape[0]:
+            out.append(self.matrix @ x <= self.plain_caps + slack)
+        return out
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
-        capped = self.capped[: len(x)]
-        return float(x[capped].max()) / self.room if capped.any() else 0.0
+        """The largest company's share (kept ones aside) of the value after trades."""
+        if not self.capped.shape[0]:
+            return 0.0
+        return float((self.capped @ x[: self.capped.shape[1]]).max()) / self.room
 
 
 class SectorDrift(Part):
@@ -175,6 +201,35 @@ class CashFloor(Part):
 
     def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
         return [self.p(self.cash_after) - cp.sum(dx) >= self.p(self.floor) - slack]
+
+    def level(self, x: np.ndarray, dx: np.ndarray) -> float:
+        return (self.cash - float(dx.sum()) - self.reserve) / (1 - self.reserve)
+
+
+class CashCeiling(Part):
+    """Cash after trades and reserved costs at most `limit` of the value after them: cash is
+    not raised to lift a ratio to equity (cash_max; by default today's share)."""
+
+    name = "cash_max"
+    sense = Sense.MAX
+
+    def __init__(self) -> None:
+        self.cash_after = cp.Parameter(name="ceiling_cash_after")  # today's cash less reserve
+        self.ceiling = cp.Parameter(name="cash_ceiling")  # limit x (1 - reserve)
+        self.limit, self.cash, self.reserve = 0.0, 0.0, 0.0
+
+    def bind(self, inputs: Inputs) -> None:
+        self.cash = inputs.data.cash / inputs.total
+        # Aimed inside by the repair, never below the floor (halfway to it at most).
+        limits = inputs.limits
+        room = max(limits.cash_max - limits.cash_min, 0.0) / 2
+        self.limit = limits.cash_max - min(inputs.adjust.margin(self.name), room)
+        self.reserve = inputs.adjust.reserve
+        self.cash_after.value = self.cash - self.reserve
+        self.ceiling.value = self.limit * (1 - self.reserve)
+
+    def __call__(self, x: Any, dx: Any, slack: Any = 0.0) -> list[Any]:
+        return [self.p(self.cash_after) - cp.sum(dx) <= self.p(self.ceiling) + slack]
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
         return (self.cash - float(dx.sum()) - self.reserve) / (1 - self.reserve)
@@ -245,13 +300,12 @@ class TradeBounds(Part):
 
 def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """The least and most each name may trade (share of V), unpadded."""
-    data, limits, options, adjust = inputs.data, inputs.limits, inputs.options, inputs.adjust
+    data, options, adjust = inputs.data, inputs.options, inputs.adjust
     x0 = inputs.x0
     adv_cap = options.max_adv_share * data.adv.to_numpy(dtype=float) / inputs.total
     can_sell = data.can_sell.to_numpy(dtype=bool)
-    can_buy = data.can_buy.to_numpy(dtype=bool, copy=True) & ~inputs.mask(limits.position_held)
     lower = np.where(can_sell, -np.minimum(x0, adv_cap), 0.0)
-    upper = np.where(can_buy, np.minimum(options.max_order_share, adv_cap), 0.0)
+    upper = inputs.buy_room.copy()
     frozen = inputs.mask(adjust.frozen)
     lower[frozen] = 0.0
     upper[frozen] = 0.0

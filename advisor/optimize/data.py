@@ -16,6 +16,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from advisor.concentration import LookThrough, own_companies
 from advisor.measures import PROBLEM_COLUMNS
 
 # Exposure columns every problem needs (sector columns 'sector:<GICS sector>' are extra).
@@ -62,6 +63,8 @@ class ProblemData:
     can_buy: pd.Series
     can_sell: pd.Series
     impact_form: ImpactForm = ImpactForm.QUADRATIC
+    # Companies x tickers, funds looked through; None: each ticker is a company of its own.
+    lookthrough: LookThrough | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -85,6 +88,11 @@ class ProblemData:
         """The sector columns of `exposures`, in their order."""
         return [c for c in self.exposures.columns if str(c).startswith(SECTOR_PREFIX)]
 
+    @cached_property
+    def through(self) -> LookThrough:
+        """The look-through of the tickers to companies (see advisor/concentration.py)."""
+        return self.lookthrough if self.lookthrough is not None else own_companies(self.tickers)
+
     def exposure(self, measure: str) -> np.ndarray:
         return np.asarray(self.exposures[measure].to_numpy(dtype=float))
 
@@ -95,7 +103,10 @@ class ProblemData:
             raise ValueError("`subset` must keep every holding")
         rows = self.tickers[keep]
         changes = {name: getattr(self, name).loc[rows] for name in (*_SERIES, "exposures")}
-        return dataclasses.replace(self, tickers=rows, loadings=self.loadings.loc[rows], **changes)
+        through = None if self.lookthrough is None else self.lookthrough.subset(keep)
+        return dataclasses.replace(
+            self, tickers=rows, loadings=self.loadings.loc[rows], lookthrough=through, **changes
+        )
 
     # -- validation ------------------------------------------------------------------------
 
@@ -113,6 +124,8 @@ class ProblemData:
             frame = getattr(self, name)
             _check_labels(name, frame, self.tickers)
             _check_finite(name, frame.to_numpy(dtype=float))
+        if self.lookthrough is not None and not self.lookthrough.tickers.equals(self.tickers):
+            raise ValueError("`lookthrough` must have one column per ticker, in `tickers` order")
         missing = [m for m in MEASURES if m not in self.exposures.columns]
         if missing:
             raise ValueError(

@@ -56,6 +56,7 @@ class Diagnosis:
     blockers: tuple[Blocker, ...]
     restricted: bool  # unreachable even with every limit relaxed
     whole_shares: bool = False  # reachable in the continuum, not in whole shares
+    sizes: str = ""  # the minimum trade sizes, told (whole-share diagnoses)
 
     def lines(self) -> list[str]:
         """The diagnosis in the user's words, one finding a line."""
@@ -92,14 +93,24 @@ class Diagnosis:
         return out
 
     def _rounding_line(self) -> str:
+        where = "whole shares" + (f" and the minimum sizes ({self.sizes})" if self.sizes else "")
+        if not self.blockers:
+            if self.measure is None:
+                reach = "the limits cannot all be kept"
+            elif self.closest is None or not math.isfinite(self.closest):
+                reach = f"no trade list reaches {self.measure} {self.edge:.3f}"
+            else:
+                reach = f"{self.measure} reaches {self.closest:.3f}, not {self.edge:.3f}"
+            return (
+                f"{where} stop it: {reach}; lower min_trade_value, min_trade_share or "
+                "min_position, or allow cheaper securities (buy_from)"
+            )
         needs = " and ".join(b.needs() for b in self.blockers)
         names = " and ".join(f"{b.name} {b.limit:.4g}" for b in self.blockers)
         if self.measure is None:
-            return f"whole shares cannot keep {names}; the closest attempt needs {needs}"
+            return f"{where} cannot keep {names}; the closest attempt needs {needs}"
         allows = f" allows {self.measure} {self.closest:.3f};" if self.closest is not None else ""
-        return (
-            f"{names}{allows} reaching {self.measure} {self.edge:.3f} in whole shares needs {needs}"
-        )
+        return f"{names}{allows} reaching {self.measure} {self.edge:.3f} with {where} needs {needs}"
 
     def message(self) -> str:
         return "; ".join(self.lines())
@@ -132,16 +143,22 @@ def names_diagnosis(
 
 
 def rounding_diagnosis(
-    target: Target | None, blockers: tuple[Blocker, ...], closest: float | None = None
+    target: Target | None,
+    blockers: tuple[Blocker, ...],
+    closest: float | None = None,
+    sizes: str = "",
 ) -> Diagnosis:
-    """The target and limits meet in the continuum but rounding to whole shares cannot keep
-    `blockers` (each with the value the closest whole-share attempt reached)."""
+    """The target and limits meet in the continuum but whole shares and the minimum trade
+    sizes (`sizes`, told) cannot keep `blockers` (each with the value the closest whole-share
+    attempt reached)."""
     rounded = tuple(dataclasses.replace(b, needed=outward(b.needed, b.sense)) for b in blockers)
     if target is None:
-        return Diagnosis(None, None, None, None, None, rounded, False, whole_shares=True)
+        return Diagnosis(None, None, None, None, None, rounded, False, True, sizes)
     below = closest is None or closest < target.value
     edge = target.value - target.band if below else target.value + target.band
-    return Diagnosis(target.measure, target.value, target.band, closest, edge, rounded, False, True)
+    return Diagnosis(
+        target.measure, target.value, target.band, closest, edge, rounded, False, True, sizes
+    )
 
 
 def diagnose(
@@ -158,7 +175,9 @@ def diagnose(
     closest = _closest(form, target, options.solvers) if target is not None else None
     slacks = {limit.name: cp.Variable(nonneg=True, name=limit.name) for limit in form.limits}
     cost = sum((s / max(abs(_limit(form, name)), 0.01) for name, s in slacks.items()), start=0.0)
-    problem = cp.Problem(cp.Minimize(cost), form.constraints(slacks))
+    # A floor moves at most to zero (cash_min 0), never below: no suggestion is negative.
+    floors = [slacks[m.name] <= max(m.limit, 0.0) for m in form.limits if m.sense == Sense.MIN]
+    problem = cp.Problem(cp.Minimize(cost), form.constraints(slacks) + floors)
     _, _, x = run(problem, form.x, options.solvers)
     measure = target.measure if target is not None else None
     value = target.value if target is not None else None

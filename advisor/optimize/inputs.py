@@ -21,6 +21,11 @@ from advisor.portfolio import Target
 
 PAD: Final = 32
 COMPILED_SIZE: Final = 128  # names; beyond it the solver's own time dominates (problem.py)
+ROW_PAD: Final = 8  # company rows of a compiled problem are padded to a multiple of this
+BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
+# A company gets a constraint when it could reach this share of its cap (margins and repairs
+# tighten a cap by far less), so the rows, and the problem's shape, do not change between solves.
+REACHABLE: Final = 0.5
 
 
 class Part:
@@ -52,7 +57,7 @@ class SolveOptions:
 
     risk_aversion: float = 1.0  # x the variance of the trade (annual), against costs in V
     centre_weight: float = 0.1  # x ((measure - target) x equity share) ** 2
-    cash_drift: float = 0.02  # x the cash raised above max(today's cash, cash_min), share of V
+    cash_drift: float = 0.02  # x the cash moved from today's share (kept within its limits)
     max_order_share: float = 0.25  # no buy above this share of V (pre-trade check)
     max_adv_share: float = 0.05  # no order above this share of the security's ADV
     solvers: tuple[str, ...] = ("CLARABEL", "HIGHS")
@@ -80,8 +85,25 @@ class Adjust:
         return self.margins.get(name, 0.0)
 
 
-def padded(n: int) -> int:
-    return -(-n // PAD) * PAD
+def padded(n: int, pad: int = PAD) -> int:
+    return -(-n // pad) * pad
+
+
+@dataclass(frozen=True)
+class CompanyCaps:
+    """max_position on companies looked through, and max_fund_position on funds, as bounds on
+    x (shares of today's value V, before the room left for costs):
+
+    - `names`: a cap on each name alone (a company held through one name only; a fund);
+    - `rows` x <= `row_caps`: companies held through several names (share classes, a stock and
+      a fund holding it), as rows of the look-through; `companies` are their indices.
+    Companies that cannot come near their cap get no constraint at all.
+    """
+
+    names: np.ndarray
+    companies: np.ndarray
+    rows: Any  # scipy sparse, companies x names
+    row_caps: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,62 @@ class Inputs:
         """The target band less the margin the repair aims inside it by."""
         assert self.target is not None
         return max(self.target.band - self.adjust.margin("target"), 0.0)
+
+    @cached_property
+    def buy_room(self) -> np.ndarray:
+        """The most each name may buy (share of V) under the order caps; 0 where it may not."""
+        data, options = self.data, self.options
+        adv_cap = options.max_adv_share * data.adv.to_numpy(dtype=float) / self.total
+        room = np.minimum(options.max_order_share, adv_cap)
+        return np.asarray(np.where(data.can_buy.to_numpy(dtype=bool), room, 0.0))
+
+    def company_cap(self, tight: float, room: float = 1.0) -> np.ndarray:
+        """Each company's cap (share of V): `tight` (max_position less any margin) x `room`,
+        or the share a kept company may stay at (not less: it is not to be sold down)."""
+        through, kept = self.data.through, self.limits.kept
+        caps = np.full(len(through.companies), tight * room)
+        for company, held in kept.items():
+            i = through.companies.get_indexer([company])[0]
+            if i >= 0:
+                caps[i] = max(held.cap, caps[i])
+        return caps
+
+    @cached_property
+    def _reach(self) -> tuple[np.ndarray, np.ndarray]:
+        """Companies that could come near their cap, and how many names reach each."""
+        reach = np.minimum(1.0, self.x0 + self.buy_room)
+        matrix = self.data.through.matrix
+        most = matrix @ reach
+        live = matrix[:, reach > 0]
+        single = live.max(axis=1).toarray().ravel() if live.shape[1] else np.zeros(len(most))
+        near = np.minimum(most, single) > REACHABLE * self.company_cap(self.limits.max_position)
+        count = np.asarray((live != 0).sum(axis=1)).ravel()
+        return np.flatnonzero(near & (count >= 2)), np.flatnonzero(near & (count == 1))
+
+    @property
+    def company_rows(self) -> int:
+        """Company rows of the problem: padded when compiled (the shape's), else as many."""
+        rows = len(self._reach[0])
+        return padded(rows, ROW_PAD) if self.size <= COMPILED_SIZE else rows
+
+    def caps(self, tight: float, room: float) -> CompanyCaps:
+        """The caps with max_position at `tight`, and `room` (1 - reserve) of V after costs."""
+        data, kept = self.data, self.limits.kept
+        company = self.company_cap(tight, room)
+        matrix = data.through.matrix
+        names = np.full(data.n, BIG)
+        multi, single = self._reach
+        if len(single):
+            part = matrix[single].tocoo()
+            np.minimum.at(names, part.col, company[single][part.row] / part.data)
+        fund_cap = self.limits.max_fund_position
+        if fund_cap is not None:
+            fund = data.is_fund.to_numpy(dtype=bool)
+            for i in np.flatnonzero(fund):
+                ticker = str(data.tickers[i])
+                cap = max(kept[ticker].cap, fund_cap * room) if ticker in kept else fund_cap * room
+                names[i] = min(names[i], cap)
+        return CompanyCaps(names, multi, matrix[multi], company[multi])
 
     @property
     def with_sectors(self) -> bool:

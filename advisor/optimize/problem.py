@@ -55,6 +55,7 @@ class Shape:
     sectors: int
     target: TargetForm
     impact_power: float
+    companies: int  # rows of companies held through several names (see Inputs.caps)
 
     @property
     def compiled(self) -> bool:
@@ -67,7 +68,8 @@ class Shape:
             target = TargetForm.SOFT if inputs.adjust.soft_target > 0 else TargetForm.HARD
         power = 2.0 if inputs.data.impact_form is ImpactForm.QUADRATIC else 1.5
         sectors = len(inputs.data.sectors) if inputs.with_sectors else 0
-        return cls(inputs.size, inputs.data.loadings.shape[1], sectors, target, power)
+        factors = inputs.data.loadings.shape[1]
+        return cls(inputs.size, factors, sectors, target, power, inputs.company_rows)
 
 
 class Formulation:
@@ -94,10 +96,10 @@ class Formulation:
         limits: list[con.Limit] = [
             con.RatioMax(name, measure, n) for name, measure in RISK_LIMITS.items()
         ]
-        limits += [con.Turnover(), con.PositionCap(n)]
+        limits += [con.Turnover(), con.PositionCap(n, shape.companies)]
         if shape.sectors:
             limits.append(con.SectorDrift(n, shape.sectors))
-        limits.append(con.CashFloor())
+        limits += [con.CashFloor(), con.CashCeiling()]
         self.limits = tuple(limits)
         self.floor = con.EquityFloor()
         self.target = con.TargetBand(n) if shape.target is TargetForm.HARD else None

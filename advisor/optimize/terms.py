@@ -197,24 +197,26 @@ class TargetMiss(Part):
 
 
 class CashDrift(Part):
-    """weight x the cash raised above max(today's cash, the floor): a rotation keeps money
-    invested, so selling to cash (a cheap way to lift a ratio to equity) is not free."""
+    """weight x how far cash moves from today's share (kept within cash_min and cash_max): cash
+    is not a lever. Selling to cash is a cheap way to lift a ratio to equity, and spending it
+    saves the cost of a sale, but a rotation keeps the cash it had."""
 
     name = "cash_drift"
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
         self.cash = cp.Parameter(name="cash")  # today's cash, share of V
-        self.ceiling = cp.Parameter(name="ceiling")  # cash share free to keep
+        self.anchor = cp.Parameter(name="cash_anchor")  # where cash is meant to stay
 
     def bind(self, inputs: Inputs) -> None:
         cash = inputs.data.cash / inputs.total
+        limits = inputs.limits
         self.cash.value = cash
-        self.ceiling.value = max(cash, inputs.limits.cash_min)
+        self.anchor.value = min(max(cash, limits.cash_min), limits.cash_max)
 
     def __call__(self, dx: Vector) -> Any:
-        raised = self.coef(self.cash, dx) - _sum(dx) - self.coef(self.ceiling, dx)
-        return self.weight * (cp.pos(raised) if _is_expr(dx) else max(float(raised), 0.0))
+        moved = self.coef(self.cash, dx) - _sum(dx) - self.coef(self.anchor, dx)
+        return self.weight * _abs(moved)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
         return self(dx), []

@@ -339,6 +339,7 @@ _VALUE_FIXES = {  # start of a validator's message in portfolio.py: (problem, No
     "needs shares or lots": (None, "add 'shares: N' or a 'lots:' list"),
     "lots must not be empty": (None, "list at least one lot, or give shares instead"),
     "shares ": (None, "drop shares (the lots give it) or make it their sum"),
+    "cash_max ": (None, "raise cash_max or lower cash_min: cash is kept between the two"),
     "give exactly one": (
         "needs exactly one of small_cap_share or size_score",
         "give one, e.g. 'small_cap_share: 0.30', not both",

@@ -99,10 +99,14 @@ class Limits(_Strict):
     unprofitable_max: Share | None = None
     economic_sensitivity_max: Annotated[float, Field(ge=0)] | None = None
     max_turnover: Annotated[float, Field(ge=0, le=2)] | None = None
-    max_position: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_position: Annotated[float, Field(gt=0, le=1)] | None = None  # a company, looked through
+    max_fund_position: Annotated[float, Field(gt=0, le=1)] | None = None  # one fund; no default
     sector_drift_max: Share | None = None
     cash_min: Share | None = None
+    cash_max: Share | None = None
     min_trade_value: Annotated[float, Field(ge=0)] | None = None
+    min_trade_share: Share | None = None
+    min_position: Share | None = None
     whole_shares: bool = True
     # At most this many holdings after trading (stocks and funds; cash does not count).
     max_names: Annotated[StrictInt, Field(ge=1)] | None = None
@@ -118,10 +122,23 @@ class Limits(_Strict):
         "economic_sensitivity_max",
         "max_turnover",
         "max_position",
+        "max_fund_position",
         "sector_drift_max",
         "cash_min",
+        "cash_max",
         "min_trade_value",
+        "min_trade_share",
+        "min_position",
     )(_finite)
+
+    @model_validator(mode="after")
+    def _cash_range(self) -> Limits:
+        if self.cash_max is not None and self.cash_min is not None:
+            if self.cash_max < self.cash_min:
+                raise ValueError(
+                    f"cash_max {self.cash_max:g} is below cash_min {self.cash_min:g}"
+                )
+        return self
 
 
 class Portfolio(_Strict):

@@ -31,14 +31,22 @@ from advisor.optimize.diagnose import (
     outward,
     rounding_diagnosis,
 )
-from advisor.optimize.inputs import Adjust, SolveOptions
+from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
 from advisor.optimize.solve import Solution, Solver
 from advisor.portfolio import Target
 from advisor.trades.reasons import reasons
 from advisor.trades.repair import MARGINS, MAX_REPAIRS, Rounded, sense
-from advisor.trades.rounding import round_trades, trim_buys_for_cash
+from advisor.trades.rounding import (
+    NOISE,
+    minimum,
+    round_trades,
+    spend_cash_to_ceiling,
+    trim_buys_for_cash,
+)
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
+COSTS: Final = ("spread", "impact")  # the optimizer's cost terms: reported costs stand in
+SIZE_ROUNDS: Final = 6  # relax-and-fix solves for the minimum sizes (most need one or two)
 ROOM: Final = 0.25  # share of the target band aimed inside by the first solve
 NOTHING_TO_DO: Final = Status.NOTHING_TO_DO
 UNREACHABLE: Final = Status.UNREACHABLE
@@ -102,19 +110,27 @@ class Planner:
             first = self._solve(self.target, room)
         if not first.feasible:
             found = diagnose(self.data, self.target, self.limits, self.solver)
-            return self._best(found, found.best_target())
+            return self._told(self._best(found, found.best_target()))
         part, restricted, base, within = self._within_names(self.target, first, room)
         if not within and room.margins:  # perhaps the rounding room is what max_names can't give
             plain = self._solve(self.target, Adjust())
             if plain.feasible:
                 part, restricted, base, within = self._within_names(self.target, plain, Adjust())
         if within:
+            part, restricted, base = part._sized(restricted, base)
             plan = part._from_feasible(restricted, base)
         else:
             names = int(cardinality.held_after(self.data, first, self.limits).sum())
             found = names_diagnosis(part.data, self.target, self.limits, self.solver, base, names)
             plan = part._best(found, found.best_target(), base)
-        return self._lift(plan)
+        return self._told(self._lift(plan))
+
+    def _told(self, plan: TradePlan) -> TradePlan:
+        """The plan with a diagnosis that names the minimum sizes where they alone stop it."""
+        if plan.diagnosis is None or not self._no_trade_fits():
+            return plan
+        return dataclasses.replace(plan, diagnosis=rounding_diagnosis(self.target, (), None,
+                                                                      self._sizes()))  # fmt: skip
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -155,6 +171,43 @@ class Planner:
         part = dataclasses.replace(self, data=found.data)
         return part, found.solution, found.adjust, within
 
+    def _sized(self, solution: Solution, adjust: Adjust) -> tuple[Planner, Solution, Adjust]:
+        """Relax-and-fix for the minimum sizes (min_trade_value, min_trade_share, min_position):
+        a trade below its minimum is fixed at zero when under half of it, else at the minimum,
+        and the problem solved again, until no trade is below its minimum. Names the answer
+        neither holds nor buys leave the problem (they cannot change it). A fixing that makes
+        the problem infeasible is not taken: rounding and repair deal with what is left."""
+        part, found, base = self, solution, adjust
+        for _ in range(SIZE_ROUNDS):
+            data = part.data
+            total = data.total_value
+            trades = found.trades.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
+            size = np.abs(trades)
+            least = minimum(data, self.limits).to_numpy(dtype=float)
+            # A trade lifted to its minimum must still reach it once rounded to whole shares.
+            lifted = least + 0.51 * data.prices.to_numpy(dtype=float) * self.limits.whole_shares
+            held = data.values.to_numpy(dtype=float) > 0
+            small = (size > NOISE * total) & (size < least * (1 - 1e-9))
+            if not small.any():
+                break
+            drop = small & (size < least / 2)
+            lift = small & ~drop
+            frozen = base.frozen | frozenset(str(t) for t in data.tickers[drop & held])
+            at_least = {**base.at_least, **{
+                str(t): float(np.sign(trades[i]) * 1.001 * lifted[i] / total)
+                for i, t in enumerate(data.tickers) if lift[i]
+            }}  # fmt: skip
+            idle = ~held & ((size <= NOISE * total) | drop)
+            if idle.all():
+                break  # nothing would be left to trade: rounding and the diagnosis say why
+            fixed = dataclasses.replace(base, frozen=frozen, at_least=at_least)
+            sub = dataclasses.replace(part, data=data.subset(~idle)) if idle.any() else part
+            again = sub._solve(sub.target, fixed)
+            if not again.feasible:
+                break
+            part, found, base = sub, again, fixed
+        return part, found, base
+
     def _from_feasible(self, first: Solution, base: Adjust) -> TradePlan:
         """Round and repair the feasible `first`; if whole shares cannot keep every rule, the
         best proposal with the rules rounding cannot keep named."""
@@ -167,7 +220,7 @@ class Planner:
             for c in plan.failures()
             if c.name in MARGINS and c.name != "target"
         )
-        found = rounding_diagnosis(self.target, blockers)
+        found = rounding_diagnosis(self.target, blockers, sizes=self._sizes())
         best = self._best(found, self.target, base)
         if self.target is not None and best.diagnosis is not None:
             # How near the best proposal (perhaps standing still) comes.
@@ -175,9 +228,28 @@ class Planner:
             reached = checks.measures(state.values, self.data.exposures)
             closest = float(reached[self.target.measure])
             if math.isfinite(closest):
-                found = rounding_diagnosis(self.target, best.diagnosis.blockers, closest)
+                found = rounding_diagnosis(
+                    self.target, best.diagnosis.blockers, closest, self._sizes()
+                )
                 best = dataclasses.replace(best, diagnosis=found)
         return best
+
+    def _no_trade_fits(self) -> bool:
+        """Whether the minimum trade is above the largest order allowed."""
+        total = self.data.total_value
+        return self.limits.min_trade(total) > self.solver.options.max_order_share * total
+
+    def _sizes(self) -> str:
+        """The minimum trade sizes, told for a diagnosis."""
+        limits, total = self.limits, self.data.total_value
+        told = (
+            f"trades of at least ${limits.min_trade(total):,.0f}, the larger of min_trade_value "
+            f"and min_trade_share {limits.min_trade_share:g} of value; new positions of at "
+            f"least ${limits.min_new(total):,.0f}, min_position {limits.min_position:g}"
+        )
+        if self._no_trade_fits():
+            told += f"; no order may exceed {self.solver.options.max_order_share:g} of value"
+        return told
 
     def _lift(self, plan: TradePlan) -> TradePlan:
         """A plan over some of the names as a plan over all of them; the names left out hold
@@ -217,9 +289,8 @@ class Planner:
             found = names_diagnosis(part.data, self.target, self.limits, self.solver, hard, names)
             return self._plan(nothing, today, UNREACHABLE, found)
         aiming = dataclasses.replace(self, target=aim)
-        plan = aiming._lift(
-            dataclasses.replace(part, target=aim)._round_and_repair(aim, widened, soft)
-        )
+        part, widened, soft = dataclasses.replace(part, target=aim)._sized(widened, soft)
+        plan = aiming._lift(part._round_and_repair(aim, widened, soft))
         if not plan.ok and not [c for c in today if not c.ok and c.name != "target"]:
             # No whole-share move keeps every limit, and standing still does: stand still.
             return self._plan(nothing, today, UNREACHABLE, found)
@@ -255,7 +326,7 @@ class Planner:
                 repair,
             )
             if plan.ok:
-                return plan
+                return self._without_noise(plan, aim, adjust)
             if best is None or _badness(plan) < _badness(best):
                 best = plan
             adjust = rounded.tightened(adjust, self.target, self.limits)
@@ -268,15 +339,86 @@ class Planner:
         assert best is not None
         return best
 
+    def _without_noise(self, plan: TradePlan, aim: Target | None, adjust: Adjust) -> TradePlan:
+        """`plan` less the trades that only nudge the risk model by less than they cost: a
+        trade goes when the plan without it keeps every rule and scores better (reported
+        costs plus the optimizer's other terms), the best such trade first, until none is
+        left."""
+        inputs = Inputs(self.data, aim, self.limits, self.solver.options, adjust)
+        terms = [t for t in self.solver.formulation(inputs).terms if t.name not in COSTS]
+        total = self.data.total_value
+        prices = self.data.prices.to_numpy(dtype=float)
+
+        def score(quantities: pd.Series) -> float:
+            dx = quantities.to_numpy(dtype=float) * prices / total
+            cost = float(checks.trade_costs(self.data, quantities).sum()) / total
+            return cost + float(sum(float(term(dx)) for term in terms))
+
+        quantities, found = plan.quantities, list(plan.checks)
+        soft = adjust.soft_target > 0
+        for _ in range(len(plan.trades)):
+            now = score(quantities)
+            trials = []
+            for ticker in quantities.index[quantities != 0]:
+                trial = quantities.copy()
+                trial[ticker] = 0.0
+                gain = now - score(trial)
+                if gain > 1e-12:
+                    trials.append((gain, str(ticker), trial))
+            for _, _, trial in sorted(trials, key=lambda t: (-t[0], t[1])):
+                tried = self._checks(trial)
+                if soft:
+                    tried = [c for c in tried if c.name != "target"]
+                if not checks.failures(tried):
+                    quantities, found = trial, tried
+                    break
+            else:
+                break
+        if quantities is plan.quantities:
+            return plan
+        return self._plan(quantities, found, plan.status, None, plan.solution, plan.repairs)
+
     def _rounded(self, solution: Solution, *, soft: bool) -> Rounded:
         """`solution` in whole shares, with buys trimmed to keep the cash floor, and checked
         (the target left out when it is soft)."""
         quantities, dropped = round_trades(self.data, solution.trades, self.limits)
         quantities = trim_buys_for_cash(self.data, quantities, self.limits)
+        quantities = spend_cash_to_ceiling(self.data, quantities, self.limits)
         found = self._checks(quantities)
         if soft:
             found = [c for c in found if c.name != "target"]
+        if checks.failures(found) and not dropped.empty:
+            quantities, found, dropped = self._needed_back(solution, quantities, dropped, soft)
         return Rounded(self.data, solution, quantities, dropped, found)
+
+    def _needed_back(
+        self, solution: Solution, quantities: pd.Series, dropped: pd.Series, soft: bool
+    ) -> tuple[pd.Series, list[Check], pd.Series]:
+        """Trades dropped as below min_trade_share or min_position, put back where a rule needs
+        them (a small holding sold out for max_names): one at a time, each kept if fewer rules
+        fail. min_trade_value is never waived."""
+        def checked(trial: pd.Series) -> list[Check]:
+            found = self._checks(trial)
+            return [c for c in found if c.name != "target"] if soft else found
+
+        def failing(found: list[Check]) -> int:
+            return sum(1 for c in found if not c.ok and c.name != "target")
+
+        data, found = self.data, checked(quantities)
+        wanted = (solution.trades / data.prices).reindex(data.tickers).fillna(0.0)
+        for ticker in dropped.index:
+            amount = float(wanted[ticker])
+            amount = float(np.round(amount)) if self.limits.whole_shares else amount
+            if amount < 0 and -amount >= float(data.shares[ticker]) - 0.5:
+                amount = -float(data.shares[ticker])
+            if abs(amount) * float(data.prices[ticker]) < self.limits.min_trade_value:
+                continue  # never waived
+            trial = quantities.copy()
+            trial[ticker] = amount
+            tried = checked(trial)
+            if failing(tried) < failing(found):
+                quantities, found, dropped = trial, tried, dropped.drop(ticker)
+        return quantities, found, dropped
 
     def _plan(
         self,

@@ -19,6 +19,7 @@ from advisor.optimize.data import ProblemData
 from advisor.optimize.inputs import Adjust
 from advisor.optimize.solve import Solution
 from advisor.portfolio import Target
+from advisor.trades.rounding import minimum
 
 MAX_REPAIRS: Final = 8
 # Rules the repair can aim inside of by a margin (others hold by construction).
@@ -28,6 +29,7 @@ MARGINS: Final = (
     "max_position",
     "sector_drift_max",
     "cash_min",
+    "cash_max",
     "equity_kept",
     "target",
 )
@@ -80,8 +82,9 @@ class Rounded:
     def at_least(self, limits: EffectiveLimits, adjust: Adjust) -> Adjust:
         """Instead of freezing the dropped trades (which went too far), ask for them at
         minimum size."""
-        size = 1.02 * limits.min_trade_value / self.data.total_value
-        least = {str(t): size if s > 0 else -size for t, s in self.dropped.items()}
+        half = 0.51 * self.data.prices * limits.whole_shares  # still the minimum once rounded
+        size = 1.02 * (minimum(self.data, limits) + half) / self.data.total_value
+        least = {str(t): size[t] if s > 0 else -size[t] for t, s in self.dropped.items()}
         return dataclasses.replace(adjust, frozen=frozenset(), at_least=least)
 
 

@@ -1,5 +1,5 @@
 """Dollar trades to whole shares: never selling more than held, never trading what may not be
-traded, no trade below min_trade_value, and buys trimmed to keep the cash floor."""
+traded, no trade below its minimum size, and buys trimmed to keep the cash floor."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ def round_trades(
 
     Whole shares to the nearest (a sale rounding to the whole holding sells it all, fractional
     remainder included), never selling more than held, never trading what may not be traded;
-    trades below min_trade_value are dropped.
+    trades below their minimum (`minimum`) are dropped.
     """
     wanted = (trade_values / data.prices).reindex(data.tickers).fillna(0.0)
     held = data.shares
+    sells_all = (wanted < 0) & (-wanted > held - (0.5 if limits.whole_shares else 1e-6))
     if limits.whole_shares:
         quantities = wanted.round()
-        sells_all = (wanted < 0) & (-wanted > held - 0.5)
         quantities = quantities.where(~sells_all, -held)
     else:
         quantities = wanted.round(6)
@@ -37,10 +37,19 @@ def round_trades(
     quantities = quantities.where(~((quantities > 0) & ~data.can_buy.astype(bool)), 0.0)
     quantities = quantities.where(~((quantities < 0) & ~data.can_sell.astype(bool)), 0.0)
     amount = (quantities * data.prices).abs()
-    quantities = quantities.where(~((quantities != 0) & (amount < limits.min_trade_value)), 0.0)
-    meant = (wanted * data.prices).abs() > NOISE * data.total_value
+    quantities = quantities.where(~((quantities != 0) & (amount < minimum(data, limits))), 0.0)
+    meant = ((wanted * data.prices).abs() > NOISE * data.total_value) | sells_all
     dropped = np.sign(wanted[meant & (quantities == 0)])
     return quantities + 0.0, dropped
+
+
+def minimum(data: ProblemData, limits: EffectiveLimits) -> pd.Series:
+    """The smallest trade in each name, in USD: min_trade_value or min_trade_share of value,
+    and for a name not held, min_position of value."""
+    total = data.total_value
+    held = data.shares.to_numpy(dtype=float) > 0
+    least = np.where(held, limits.min_trade(total), limits.min_new(total))
+    return pd.Series(least, index=data.tickers)
 
 
 def trim_buys_for_cash(
@@ -62,6 +71,39 @@ def trim_buys_for_cash(
         if not limits.whole_shares:
             cut = min(float(buys[ticker]), short / price * 1.0001)
         left = float(buys[ticker]) - cut
-        keep = left * price >= limits.min_trade_value and left > 0
+        least = limits.min_trade(state.total) if data.shares[ticker] > 0 else limits.min_new(
+            data.total_value
+        )
+        keep = left * price >= least and left > 0
         quantities[ticker] = left if keep else 0.0
+    return quantities
+
+
+def spend_cash_to_ceiling(
+    data: ProblemData, quantities: pd.Series, limits: EffectiveLimits
+) -> pd.Series:
+    """Add shares to buys, one at a time, while cash after trades is above cash_max: rounding
+    each trade to whole shares leaves cash a little off where the optimizer put it. The share
+    added is the dearest that fits under the ceiling's excess, else the cheapest that keeps the
+    cash floor."""
+    quantities = quantities.copy()
+    if not limits.whole_shares:
+        return quantities
+    prices = data.prices
+    for _ in range(4 * len(quantities) + 10):
+        state = checks.after(data, quantities)
+        excess = state.cash - limits.cash_max * state.total
+        spare = state.cash - limits.cash_min * state.total
+        buys = quantities.index[quantities > 0]
+        if excess <= 0 or buys.empty:
+            break
+        price = prices[buys]
+        within = price[price <= excess]
+        if len(within):
+            ticker = within.idxmax()
+        elif float(price.min()) * 1.01 < spare:
+            ticker = price.idxmin()
+        else:
+            break
+        quantities[ticker] += 1
     return quantities
