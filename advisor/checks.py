@@ -1,7 +1,9 @@
 """Independent checks of every hard rule, from the final trade list, with plain numpy/pandas.
 
 Nothing here shares code with the optimizer's formulation: the state after trades is recomputed
-from shares, prices, cash and the exposures table, costs from the cost model's dollar formula.
+from shares, prices, cash and the exposures table, costs from the cost model's dollar formula
+(README's: half-spread, market impact by the square-root law, commission), whatever stand-in
+the optimizer prices impact with.
 Ratios are checked to RATIO_TOL, money to MONEY_TOL x portfolio value; a rule outside that is
 failed, never rounded into a pass.
 
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 RATIO_TOL: Final = 1e-7
 MONEY_TOL: Final = 1e-9
 SHARE_TOL: Final = 1e-9
-REFERENCE_PARTICIPATION: Final = 0.01  # where the quadratic impact form meets the 3/2 law
 MAX_ORDER_SHARE: Final = 0.25  # pre-trade: no buy above this share of V (sells: the position)
 MAX_ADV_SHARE: Final = 0.05  # pre-trade: no order above this share of the security's ADV
 EQUITY_KEPT: Final = 0.5  # a rebalance keeps this share of today's equity invested (at least)
@@ -80,8 +81,9 @@ def weights(data: ProblemData) -> pd.Series:
 
 
 def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
-    """Estimated $ cost of each trade: half-spread, market impact and commission. Indexed by
-    data.tickers: a ticker `quantities` lacks costs 0; a label not in data.tickers is ignored."""
+    """Estimated $ cost of each trade: half-spread, market impact and commission (see _costs).
+    Indexed by data.tickers: a ticker `quantities` lacks costs 0; a label not in data.tickers is
+    ignored."""
     return pd.Series(_costs(data, _on_tickers(data, quantities)), index=data.tickers)
 
 
@@ -125,13 +127,12 @@ def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
 
 
 def _costs(data: ProblemData, traded: np.ndarray) -> np.ndarray:
+    """The documented cost of a trade of $t: half-spread x t, plus impact_coef x sqrt(t / adv)
+    x t (the square-root law), plus commission. Always this law: data.impact_form only says how
+    the optimizer approximates it."""
     amount = np.abs(traded * data.prices.to_numpy(dtype=float))
     spread = data.half_spread.to_numpy(dtype=float) * amount
-    adv = data.adv.to_numpy(dtype=float)
-    if str(data.impact_form) == "power":
-        impact = data.impact_coef * amount**1.5 / np.sqrt(adv)
-    else:
-        impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / adv
+    impact = data.impact_coef * amount**1.5 / np.sqrt(data.adv.to_numpy(dtype=float))
     commission = data.commission * (traded != 0)
     out: np.ndarray = spread + impact + commission
     return out
