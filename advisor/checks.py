@@ -210,17 +210,27 @@ def pretrade_checks(
     max_order_share: float = MAX_ORDER_SHARE,
     max_adv_share: float = MAX_ADV_SHARE,
 ) -> list[Check]:
-    """Checks before an order list goes to a broker: prices, holdings, cash, order sizes."""
+    """Checks before an order list goes to a broker: prices, holdings, cash, order sizes.
+
+    Only buys are capped at `max_order_share` of value: a concentrated position must be
+    sellable, and a sale is bounded by the shares held (no_short) and by `max_adv_share`."""
     quantities = quantities.reindex(data.tickers, fill_value=0.0)
     traded = quantities != 0
     prices = data.prices[traded]
     bad_price = prices.index[~(np.isfinite(prices) & (prices > 0))]
     state = after(data, quantities)
     amount = state.trade_values.abs()
-    weight = data.values / data.total_value
-    order_cap = np.where(quantities < 0, np.maximum(max_order_share, weight), max_order_share)
     order_share = amount / data.total_value
-    too_big = order_share > pd.Series(order_cap, index=data.tickers) + RATIO_TOL
+    bought, sold = order_share[quantities > 0], order_share[quantities < 0]
+    too_big = bought[bought > max_order_share + RATIO_TOL]
+    order_detail = _names(too_big.index)
+    largest_sale = float(sold.max()) if len(sold) else 0.0
+    if largest_sale > max_order_share + RATIO_TOL:  # allowed, but said: it is a large order
+        order_detail += "; " if order_detail else ""
+        order_detail += (
+            f"largest sale {largest_sale:.1%} of value (sales are bounded by the position, "
+            f"not by {max_order_share:.0%})"
+        )
     participation = amount / data.adv
     too_thick = participation > max_adv_share + RATIO_TOL
     return [
@@ -229,10 +239,10 @@ def pretrade_checks(
         _cash_floor(state, limits.cash_min),
         Check(
             CheckName.ORDER_SHARE,
-            not too_big.any(),
-            float(order_share.max()),
+            too_big.empty,
+            float(bought.max()) if len(bought) else 0.0,  # the buys': the cap is theirs
             max_order_share,
-            _names(too_big.index[too_big]),
+            order_detail,
         ),
         Check(
             CheckName.ADV_SHARE,
