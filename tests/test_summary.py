@@ -138,6 +138,7 @@ def test_without_a_target_it_says_so_and_what_the_repair_does(tmp_path: Path) ->
     check_action(found[1], document, "and")
     check_cash(found[2], document)
     assert out.splitlines()[0].strip() == document.summary
+    assert "No target set: the trades only repair broken limits." in out
     nothing = proposal_document(propose(PORTFOLIOS / "balanced.yaml"))
     assert nothing.summary == "No target set: no trades; every limit holds."
 

@@ -61,10 +61,7 @@ def _header(data: ProposalDocument) -> str:
             "Model",
             f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
         ),
-        (
-            "Target",
-            "none" if target is None else f"{target.measure} {target.value:g} ± {target.band:g}",
-        ),
+        ("Target", saved.target_spec(target)),
         ("Status", str(data.status)),
     ]
     if solver:

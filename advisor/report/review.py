@@ -26,8 +26,7 @@ def saved_view(document: ProposalDocument) -> Group:
         "Model",
         f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
     )
-    if target is not None:
-        head.add_row("Target", f"{target.measure} {target.value:g} ± {target.band:g}")
+    head.add_row("Target", saved.target_spec(target))
     head.add_row("Status", str(document.status))
     found = saved.verdict(document)
     parts: list[Any] = [
