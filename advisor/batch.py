@@ -33,10 +33,12 @@ class AccountResult:
     trades: int
     turnover: float
     target_reached: bool | None
+    summary: str  # the proposal's one sentence (advisor/report/summary.py)
     message: str
     proposal_json: str | None
 
-    def summary(self) -> dict[str, Any]:
+    def row(self) -> dict[str, Any]:
+        """The account's line of summary.csv."""
         row = asdict(self)
         row.pop("proposal_json")
         return row
@@ -78,15 +80,17 @@ def run_account(
     from advisor.market import SizeScheme
     from advisor.outcome import outcome
     from advisor.rebalance import propose, turnover
-    from advisor.report.files import proposal_json
+    from advisor.report.files import proposal_document
 
     try:
         proposal = propose(Path(path), SizeScheme(scheme), model, solver)
     except AdvisorError as exc:
+        no_proposal = "No proposal: see the message."
         return AccountResult(
-            path, "", AccountStatus.ERROR, exc.exit_code, 0, 0.0, None, str(exc), None
+            path, "", AccountStatus.ERROR, exc.exit_code, 0, 0.0, None, no_proposal, str(exc), None
         )
     result = outcome(proposal)
+    document = proposal_document(proposal)
     target_failed = any(c.name == CheckName.TARGET and not c.ok for c in proposal.plan.checks)
     has_target = proposal.scored.loaded.portfolio.target is not None
     return AccountResult(
@@ -97,8 +101,9 @@ def run_account(
         trades=len(proposal.plan.trades),
         turnover=round(turnover(proposal), 6),
         target_reached=(not target_failed) if has_target else None,
+        summary=document.summary,
         message=result.message,
-        proposal_json=proposal_json(proposal) if result.written else None,
+        proposal_json=document.to_json() if result.written else None,
     )
 
 

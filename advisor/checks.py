@@ -1,7 +1,9 @@
 """Independent checks of every hard rule, from the final trade list, with plain numpy/pandas.
 
 Nothing here shares code with the optimizer's formulation: the state after trades is recomputed
-from shares, prices, cash and the exposures table, costs from the cost model's dollar formula.
+from shares, prices, cash and the exposures table, costs from the cost model's dollar formula
+(README's: half-spread, market impact by the square-root law, commission), whatever stand-in
+the optimizer prices impact with.
 Ratios are checked to RATIO_TOL, money to MONEY_TOL x portfolio value; a rule outside that is
 failed, never rounded into a pass.
 
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 RATIO_TOL: Final = 1e-7
 MONEY_TOL: Final = 1e-9
 SHARE_TOL: Final = 1e-9
-REFERENCE_PARTICIPATION: Final = 0.01  # where the quadratic impact form meets the 3/2 law
 MAX_ORDER_SHARE: Final = 0.25  # pre-trade: no buy above this share of V (sells: the position)
 MAX_ADV_SHARE: Final = 0.05  # pre-trade: no order above this share of the security's ADV
 EQUITY_KEPT: Final = 0.5  # a rebalance keeps this share of today's equity invested (at least)
@@ -90,8 +91,9 @@ def positions(data: ProblemData) -> Positions:
 
 
 def trade_costs(data: ProblemData, quantities: pd.Series) -> pd.Series:
-    """Estimated $ cost of each trade: half-spread, market impact and commission. Indexed by
-    data.tickers: a ticker `quantities` lacks costs 0; a label not in data.tickers is ignored."""
+    """Estimated $ cost of each trade: half-spread, market impact and commission (see _costs).
+    Indexed by data.tickers: a ticker `quantities` lacks costs 0; a label not in data.tickers is
+    ignored."""
     return pd.Series(_costs(data, _on_tickers(data, quantities)), index=data.tickers)
 
 
@@ -135,13 +137,12 @@ def _on_tickers(data: ProblemData, quantities: pd.Series) -> np.ndarray:
 
 
 def _costs(data: ProblemData, traded: np.ndarray) -> np.ndarray:
+    """The documented cost of a trade of $t: half-spread x t, plus impact_coef x sqrt(t / adv)
+    x t (the square-root law), plus commission. Always this law: data.impact_form only says how
+    the optimizer approximates it."""
     amount = np.abs(traded * data.prices.to_numpy(dtype=float))
     spread = data.half_spread.to_numpy(dtype=float) * amount
-    adv = data.adv.to_numpy(dtype=float)
-    if str(data.impact_form) == "power":
-        impact = data.impact_coef * amount**1.5 / np.sqrt(adv)
-    else:
-        impact = data.impact_coef / np.sqrt(REFERENCE_PARTICIPATION) * amount**2 / adv
+    impact = data.impact_coef * amount**1.5 / np.sqrt(data.adv.to_numpy(dtype=float))
     commission = data.commission * (traded != 0)
     out: np.ndarray = spread + impact + commission
     return out
@@ -249,17 +250,27 @@ def pretrade_checks(
     max_order_share: float = MAX_ORDER_SHARE,
     max_adv_share: float = MAX_ADV_SHARE,
 ) -> list[Check]:
-    """Checks before an order list goes to a broker: prices, holdings, cash, order sizes."""
+    """Checks before an order list goes to a broker: prices, holdings, cash, order sizes.
+
+    Only buys are capped at `max_order_share` of value: a concentrated position must be
+    sellable, and a sale is bounded by the shares held (no_short) and by `max_adv_share`."""
     quantities = quantities.reindex(data.tickers, fill_value=0.0)
     traded = quantities != 0
     prices = data.prices[traded]
     bad_price = prices.index[~(np.isfinite(prices) & (prices > 0))]
     state = after(data, quantities)
     amount = state.trade_values.abs()
-    weight = data.values / data.total_value
-    order_cap = np.where(quantities < 0, np.maximum(max_order_share, weight), max_order_share)
     order_share = amount / data.total_value
-    too_big = order_share > pd.Series(order_cap, index=data.tickers) + RATIO_TOL
+    bought, sold = order_share[quantities > 0], order_share[quantities < 0]
+    too_big = bought[bought > max_order_share + RATIO_TOL]
+    order_detail = _names(too_big.index)
+    largest_sale = float(sold.max()) if len(sold) else 0.0
+    if largest_sale > max_order_share + RATIO_TOL:  # allowed, but said: it is a large order
+        order_detail += "; " if order_detail else ""
+        order_detail += (
+            f"largest sale {largest_sale:.1%} of value (sales are bounded by the position, "
+            f"not by {max_order_share:.0%})"
+        )
     participation = amount / data.adv
     too_thick = participation > max_adv_share + RATIO_TOL
     return [
@@ -268,10 +279,10 @@ def pretrade_checks(
         _cash_floor(state, limits.cash_min),
         Check(
             CheckName.ORDER_SHARE,
-            not too_big.any(),
-            float(order_share.max()),
+            too_big.empty,
+            float(bought.max()) if len(bought) else 0.0,  # the buys': the cap is theirs
             max_order_share,
-            _names(too_big.index[too_big]),
+            order_detail,
         ),
         Check(
             CheckName.ADV_SHARE,

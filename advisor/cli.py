@@ -339,13 +339,20 @@ def apply(
 
 @app.command()
 def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
-    """Check a portfolio file against the schema and the model; print errors only."""
+    """Check a portfolio file against the schema and the model; print errors, and a warning
+    for a file without a target."""
 
     def body() -> None:
         from advisor.scoring import load_inputs, positions
 
         loaded, market = load_inputs(portfolio, model)
         positions(loaded, market)
+        if loaded.portfolio.target is None:  # valid, but rebalance will not aim it anywhere
+            typer.echo(
+                f"warning: {loaded.path}: no target: rebalance will only repair broken limits; "
+                "add `target: {small_cap_share: 0.25, band: 0.02}` to aim the portfolio",
+                err=True,
+            )
 
     _run(body)
 

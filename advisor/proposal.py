@@ -129,6 +129,9 @@ class Solver(Document):
 class ProposalDocument(Document):
     """The full proposal: what every report renders, fresh or saved."""
 
+    # What the proposal does, in one sentence (advisor/report/summary.py); "" in a file written
+    # before documents carried it, and then each report computes it.
+    summary: str = ""
     status: Status
     target: Target | None = None  # None: the portfolio file sets no target
     trades: list[Trade]

@@ -39,6 +39,13 @@ def test_batch_writes_a_proposal_per_account_and_a_summary(accounts: Path, tmp_p
     assert rows[str(accounts / "broken.yaml")]["status"] == "error"
     assert rows[str(accounts / "rotation.yaml")]["target_reached"] == "True"
     assert rows[str(accounts / "all-iwm.yaml")]["trades"] == "0"  # no target, within limits
+    for name in ("rotation", "mega-cap-tech", "all-iwm"):  # each proposal's own sentence
+        summary = json.loads(files[f"{name}.json"])["summary"]
+        assert rows[str(accounts / f"{name}.yaml")]["summary"] == summary
+    assert rows[str(accounts / "all-iwm.yaml")]["summary"].startswith("No target set: no trades")
+    broken = rows[str(accounts / "broken.yaml")]
+    assert broken["summary"] == "No proposal: see the message."
+    assert "broken.yaml" in broken["message"]
     single = runner.invoke(
         app, ["rebalance", str(accounts / "rotation.yaml"), "-o", str(tmp_path / "single.json")]
     )

@@ -13,9 +13,13 @@ from scipy import sparse
 from advisor import checks
 from advisor.checks import Check
 from advisor.concentration import LookThrough
+from advisor.enums import Status
+from advisor.errors import PreTradeCheckFailed
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.optimize import ImpactForm, ProblemData
+from advisor.outcome import plan_outcome
 from advisor.portfolio import Limits, Target
+from advisor.trades import TradePlan
 
 
 def tiny(**changes: Any) -> ProblemData:
@@ -83,14 +87,14 @@ def test_measures_are_ratios_to_equity_value() -> None:
     assert checks.today(tiny())["cash"] == pytest.approx(0.2)
 
 
-def test_costs_are_spread_impact_and_commission_by_hand() -> None:
-    costs = checks.trade_costs(tiny(), trades(A=0.0, B=0.0, C=10.0).reindex(tiny().tickers))
-    # $200 bought: spread 0.001 x 200, impact 0.1 / sqrt(0.01) x 200^2 / 1e7, commission $1.
-    assert costs["C"] == pytest.approx(0.2 + 0.004 + 1.0)
+@pytest.mark.parametrize("form", list(ImpactForm))
+def test_costs_are_spread_impact_and_commission_by_hand(form: ImpactForm) -> None:
+    data = tiny(impact_form=form)  # the optimizer's stand-in never changes the reported cost
+    costs = checks.trade_costs(data, trades(A=0.0, B=0.0, C=10.0).reindex(data.tickers))
+    # $200 bought: spread 0.001 x 200 = 0.2; impact 0.1 x sqrt(200 / 1e7) x 200 = 0.0894427
+    # (the square-root law); commission $1.
+    assert costs["C"] == pytest.approx(0.2 + 0.0894427191 + 1.0, rel=1e-9)
     assert costs["A"] == 0.0 and costs["B"] == 0.0
-    power = tiny(impact_form=ImpactForm.POWER)
-    costs = checks.trade_costs(power, trades(A=0.0, B=0.0, C=10.0).reindex(power.tickers))
-    assert costs["C"] == pytest.approx(0.2 + 0.1 * 200**1.5 / np.sqrt(1e7) + 1.0)
 
 
 def test_costs_read_quantities_by_ticker_and_refuse_what_is_not_a_number() -> None:
@@ -271,13 +275,34 @@ def test_pretrade_checks_pass_on_ordinary_orders() -> None:
     assert checks.failures(checks.pretrade_checks(data, trades(A=-20, C=80), limits(data))) == []
 
 
-def test_an_order_above_a_quarter_of_value_is_blocked_unless_it_sells_the_position() -> None:
+def test_a_buy_above_a_quarter_of_value_is_blocked() -> None:
     data = tiny()
-    # A is 0.40 of value: a sale of $7,000 (0.28) is allowed; a $6,400 buy (0.256) is not.
+    # V = $25,000: a $6,400 buy of C is 0.256 of it; the $7,000 sale of A (0.28) is allowed.
     big_buy = checks.pretrade_checks(data, trades(A=-70, C=320), limits(data))
     assert [c.name for c in checks.failures(big_buy)] == ["order_share"]
-    assert check(big_buy, "order_share").detail == "C"
-    assert checks.failures(checks.pretrade_checks(data, trades(A=-100), limits(data))) == []
+    found = check(big_buy, "order_share")
+    assert (found.value, found.limit) == (pytest.approx(6_400 / 25_000), 0.25)
+    assert found.detail == (
+        "C; largest sale 28.0% of value (sales are bounded by the position, not by 25%)"
+    )
+    plan = TradePlan(pd.DataFrame(), trades(A=-70, C=320), (), Status.OPTIMAL)
+    assert plan_outcome(plan, big_buy).exit_code == PreTradeCheckFailed.exit_code == 4
+
+
+def test_a_sale_above_a_quarter_of_value_passes_and_the_value_is_the_buys() -> None:
+    data = tiny()
+    # Selling all of A is $10,000, 0.40 of V; the $3,000 buy of C is 0.12.
+    found = checks.pretrade_checks(data, trades(A=-100, C=150), limits(data))
+    assert checks.failures(found) == []
+    order = check(found, "order_share")
+    assert order.value == pytest.approx(3_000 / 25_000) and order.value <= order.limit
+    assert order.detail == (
+        "largest sale 40.0% of value (sales are bounded by the position, not by 25%)"
+    )
+    plan = TradePlan(pd.DataFrame(), trades(A=-100, C=150), (), Status.OPTIMAL)
+    assert plan_outcome(plan, found).exit_code == 0
+    only_sold = check(checks.pretrade_checks(data, trades(A=-30), limits(data)), "order_share")
+    assert (only_sold.ok, only_sold.value, only_sold.detail) == (True, 0.0, "")
 
 
 def test_an_order_above_a_share_of_daily_volume_is_blocked() -> None:

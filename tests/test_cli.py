@@ -90,7 +90,31 @@ def test_bad_scheme_is_exit_2() -> None:
 
 
 def test_validate_good_file_prints_nothing() -> None:
-    assert invoke("validate", str(ROOT / "portfolios" / "tax-lots.yaml")) == (0, "", "")
+    assert invoke("validate", str(ROOT / "portfolios" / "rotation.yaml")) == (0, "", "")
+
+
+def test_validate_warns_of_a_file_without_a_target() -> None:
+    path = ROOT / "portfolios" / "tax-lots.yaml"
+    assert invoke("validate", str(path)) == (
+        0,
+        "",
+        f"warning: {path}: no target: rebalance will only repair broken limits; "
+        "add `target: {small_cap_share: 0.25, band: 0.02}` to aim the portfolio\n",
+    )
+
+
+def test_rebalance_says_the_file_has_no_target(tmp_path: Path) -> None:
+    path, report = ROOT / "portfolios" / "balanced.yaml", tmp_path / "summary.md"
+    code, out, err = invoke("rebalance", str(path), "--output", str(report))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].strip() == "No target set: no trades; every limit holds."
+    headline = (
+        "No target set: the file has no `target:` (small_cap_share or size_score), so only "
+        "broken limits are repaired; every limit holds, nothing to do."
+    )
+    assert headline in out and "none: only broken limits are repaired" in out
+    assert "No target set: the file has no \\`target:\\`" in report.read_text()
 
 
 # One case per kind of bad input: (file or content, line, field)

@@ -137,3 +137,8 @@ def test_schema_without_argument_is_the_portfolio_file(schema: dict[str, Any]) -
     assert plain.exit_code == named.exit_code == 0
     assert plain.stdout == named.stdout != json.dumps(schema)
     assert "holdings" in json.loads(plain.stdout)["properties"]
+
+
+def test_the_summary_is_the_first_field_and_may_be_missing(schema: dict[str, Any]) -> None:
+    assert next(iter(schema["properties"])) == "summary"
+    assert "summary" not in schema["required"]  # a proposal saved before it still reads

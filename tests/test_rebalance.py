@@ -7,16 +7,21 @@ import csv
 import hashlib
 import io
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.exposures import portfolio_exposures
 from advisor.market import MarketModel
-from tests.conftest import ROOT
+from advisor.rebalance import propose
+from advisor.report.files import proposal_document
+from tests.conftest import ROOT, SHIPPED_MODEL
 
 runner = CliRunner()
 MEGA_CAP = (
@@ -185,3 +190,43 @@ def test_bad_output_path_is_refused_before_any_work(tmp_path: Path, option: str,
     )
     assert result.exit_code == 2 and option in result.stderr
     assert not (tmp_path / name).exists()
+
+
+@pytest.fixture(scope="module")
+def cost_inputs() -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """model.yaml's costs and securities.csv's rows, read as plain files."""
+    costs = yaml.safe_load((SHIPPED_MODEL / "model.yaml").read_text())["costs"]
+    with (SHIPPED_MODEL / "securities.csv").open(newline="") as file:
+        rows = {row["ticker"]: row for row in csv.DictReader(file)}
+    return costs, rows
+
+
+@pytest.mark.parametrize("name", ["mega-cap-tech", "rotation"])
+def test_each_trade_costs_what_the_readme_says(
+    name: str, cost_inputs: tuple[dict[str, Any], dict[str, dict[str, str]]]
+) -> None:
+    """Half-spread by band (funds their own), plus impact_coefficient x sqrt(trade / daily
+    volume) x trade, plus commission: the figure every report shows and cash pays."""
+    costs, rows = cost_inputs
+    proposal = propose(ROOT / "portfolios" / f"{name}.yaml")
+    document = proposal_document(proposal)
+    assert len(proposal.plan.trades) == len(document.trades) > 0
+    expected, spent = {}, 0.0
+    for ticker, trade in proposal.plan.trades.iterrows():
+        row = rows[str(ticker)]
+        value = float(trade["shares"]) * float(row["price"])
+        spent += value if trade["side"] == "buy" else -value
+        bps = (
+            costs["fund_half_spread_bps"]
+            if row["type"] == "fund"
+            else costs["half_spread_bps"][row["band"]]
+        )
+        impact = costs["impact_coefficient"] * math.sqrt(value / float(row["adv"])) * value
+        expected[ticker] = bps / 1e4 * value + impact + costs["commission_per_trade"]
+    found = proposal.plan.trades["cost"]
+    assert found.to_dict() == pytest.approx(expected, rel=1e-9)
+    for trade in document.trades:  # written to the cent
+        assert trade.estimated_cost == pytest.approx(expected[trade.ticker], abs=0.005 + 1e-9)
+    total = sum(expected.values())
+    assert document.costs.estimated_total == pytest.approx(total, rel=1e-7)
+    assert document.after.cash == pytest.approx(document.before.cash - spent - total, rel=1e-7)

@@ -28,6 +28,7 @@ from advisor.proposal import (
 from advisor.rebalance import Proposal, turnover
 from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
+from advisor.report.summary import with_summary
 from advisor.scoring import exposures_dict
 from advisor.writing import write_atomic
 
@@ -109,11 +110,11 @@ def check_limit_band(band_bps: float | None, basket: Path | None) -> None:
 
 
 def proposal_document(proposal: Proposal) -> ProposalDocument:
-    """The typed document every proposal output is written from."""
+    """The typed document every proposal output is written from, its summary filled in."""
     scored, plan, limits = proposal.scored, proposal.plan, proposal.limits
     target = scored.loaded.portfolio.target
     solution = plan.solution
-    return ProposalDocument(
+    document = ProposalDocument(
         status=Status(plan.status),
         target=None
         if target is None
@@ -149,6 +150,7 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
             repairs=plan.repairs,
         ),
     )
+    return with_summary(document)
 
 
 def _check(check: Check) -> CheckResult:
@@ -157,13 +159,14 @@ def _check(check: Check) -> CheckResult:
     )
 
 
-def proposal_json(proposal: Proposal) -> str:
-    return proposal_document(proposal).to_json()
+def document_json(document: ProposalDocument) -> str:
+    """The document's JSON; one saved without a summary gains it."""
+    return with_summary(document).to_json()
 
 
 # What --output writes, by extension. A saved proposal is rendered again from its document.
 DOCUMENT_WRITERS: dict[str, Callable[[ProposalDocument], str]] = {
-    ".json": ProposalDocument.to_json,
+    ".json": document_json,
     ".html": proposal_html,
     ".md": proposal_markdown,
 }
@@ -211,6 +214,7 @@ SUMMARY_COLUMNS = (
     "trades",
     "turnover",
     "target_reached",
+    "summary",
     "message",
 )
 
@@ -221,5 +225,5 @@ def batch_summary_csv(results: list[Any]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for result in results:
-        writer.writerow(result.summary())
+        writer.writerow(result.row())
     return buffer.getvalue()

@@ -15,6 +15,7 @@ from advisor.measures import BANDS, ESTIMATE_LABELS
 from advisor.proposal import CheckResult, ProposalDocument
 from advisor.report import charts, saved
 from advisor.report.saved import figure, pct, signed, usd
+from advisor.report.summary import summary_of
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -60,10 +61,7 @@ def _header(data: ProposalDocument) -> str:
             "Model",
             f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
         ),
-        (
-            "Target",
-            "none" if target is None else f"{target.measure} {target.value:g} ± {target.band:g}",
-        ),
+        ("Target", saved.target_spec(target)),
         ("Status", str(data.status)),
     ]
     if solver:
@@ -77,6 +75,7 @@ def _header(data: ProposalDocument) -> str:
     heading = escape(str(inputs.account or inputs.portfolio))
     return (
         f'<header><p class="kicker">Rebalancing proposal</p><h1>{heading}</h1>'
+        f'<p class="summary" id="summary">{escape(summary_of(data))}</p>'
         f'<dl class="facts">{items}</dl></header>'
     )
 
@@ -451,6 +450,7 @@ main{max-width:1180px;margin:0 auto;padding:24px 28px 48px}
 h1{margin:0 0 12px;font-size:28px}h2{margin:32px 0 10px;font-size:20px;
 border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:16px;margin:20px 0 6px}
 .kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:12px}
+.summary{margin:0 0 14px;font-size:18px;font-weight:600}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:0}
 .facts dt{color:var(--muted)}.facts dd{margin:0}
 .verdict{border-left:6px solid var(--ok);background:#f0fdf4;padding:6px 18px 10px;

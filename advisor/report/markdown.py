@@ -13,6 +13,7 @@ from advisor.measures import ESTIMATE_LABELS
 from advisor.proposal import ProposalDocument
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd
+from advisor.report.summary import summary_of
 
 _SPECIAL = re.compile(r"([\\`*\[\]<|]|(?<!\w)_|_(?!\w))")
 
@@ -25,6 +26,8 @@ def proposal_markdown(document: ProposalDocument) -> str:
     name = inputs.account or inputs.portfolio
     lines = [
         f"### Rebalancing proposal: {_md(name)}",
+        "",
+        _md(summary_of(document)),
         "",
         f"Portfolio `{_code(inputs.portfolio)}`, model "
         f"{_md(inputs.model.name)} as of {_md(inputs.model.as_of)}.",

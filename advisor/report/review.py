@@ -13,6 +13,7 @@ from advisor.measures import BANDS
 from advisor.proposal import ProposalDocument
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd
+from advisor.report.summary import summary_of
 
 TONES = {"ok": "bold green", "warn": "bold yellow", "bad": "bold red"}
 
@@ -25,11 +26,14 @@ def saved_view(document: ProposalDocument) -> Group:
         "Model",
         f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
     )
-    if target is not None:
-        head.add_row("Target", f"{target.measure} {target.value:g} ± {target.band:g}")
+    head.add_row("Target", saved.target_spec(target))
     head.add_row("Status", str(document.status))
     found = saved.verdict(document)
-    parts: list[Any] = [head, Text(found.headline, style=TONES[found.tone])]
+    parts: list[Any] = [
+        Text(summary_of(document), style="bold"),
+        head,
+        Text(found.headline, style=TONES[found.tone]),
+    ]
     parts.extend(Text(f"  {line}", style="yellow") for line in found.lines)
     parts += [_trades(document), _compare(document)]
     failed = document.failed_checks()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from advisor import measures
 from advisor.enums import Status
-from advisor.proposal import ProposalDocument, Trade
+from advisor.proposal import ProposalDocument, Target, Trade
 
 # The risk measures, in table order (see advisor/measures.py).
 RISKS = measures.RISK_MEASURES
@@ -26,14 +26,29 @@ class Verdict:
     lines: tuple[str, ...]
 
 
+NO_TARGET = (
+    "No target set: the file has no `target:` (small_cap_share or size_score), so only broken "
+    "limits are repaired"
+)
+
+
 def verdict(document: ProposalDocument) -> Verdict:
     failed = document.failed_checks()
     diagnosis = tuple(document.diagnosis or ())
     if document.status == Status.NOTHING_TO_DO:
+        if document.target is None:
+            return Verdict("ok", f"{NO_TARGET}; every limit holds, nothing to do.", ())
         return Verdict(
             "ok",
             "Nothing to do: the portfolio is inside the target band and within every limit.",
             (),
+        )
+    if diagnosis and document.target is None:
+        return Verdict(
+            "warn",
+            f"{NO_TARGET}, and the limits cannot all be met: the trades get as close as they "
+            "allow.",
+            diagnosis,
         )
     if diagnosis:
         reached = target_text(document, "after")
@@ -47,8 +62,15 @@ def verdict(document: ProposalDocument) -> Verdict:
         lines = tuple(f"{c.name}: {c.detail or c.value}" for c in failed)
         return Verdict("bad", "Blocked: a check failed; do not place these trades.", lines)
     if document.target is None:
-        return Verdict("ok", "Every limit is met after the trades (no size target set).", ())
+        return Verdict("ok", "No target set: the trades only repair broken limits.", ())
     return Verdict("ok", f"Target reached: {target_text(document, 'after')}.", ())
+
+
+def target_spec(target: Target | None) -> str:
+    """The target as the file sets it, or that it sets none."""
+    if target is None:
+        return "none: only broken limits are repaired"
+    return f"{target.measure} {target.value:g} ± {target.band:g}"
 
 
 def target_text(document: ProposalDocument, when: str) -> str:
