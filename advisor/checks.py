@@ -349,8 +349,8 @@ def _min_position(
     minimum = limits.min_position * data.total_value
     new = traded & (data.shares <= SHARE_TOL) & (state.trade_values > 0)
     amount = state.trade_values[new]
-    return _sized(CheckName.MIN_POSITION, amount, minimum, limits.min_trade_value, needed,
-                  f"new positions, at least min_position {limits.min_position:g} of value")  # fmt: skip
+    rule = f"new positions, at least min_position {limits.min_position:g} of value"
+    return _sized(CheckName.MIN_POSITION, amount, minimum, limits.min_trade_value, needed, rule)
 
 
 def _sized(

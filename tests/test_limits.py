@@ -51,8 +51,8 @@ def test_every_numeric_limit_has_a_documented_default() -> None:
     numeric = {
         name
         for name, field in Limits.model_fields.items()
-        if name not in ("whole_shares", "no_sell", "no_buy", "buy_from", "max_names",
-                        "max_fund_position")
+        if name
+        not in ("whole_shares", "no_sell", "no_buy", "buy_from", "max_names", "max_fund_position")
     }  # fmt: skip  (max_names and max_fund_position have no default: without them, no limit)
     assert set(DEFAULTS) == numeric
     assert all(d.meaning and d.loosened for d in DEFAULTS.values())

@@ -62,7 +62,9 @@ def held_after(data: ProblemData, solution: Solution, limits: EffectiveLimits) -
     today = data.shares.to_numpy(dtype=float)
     left = today + trades / prices
     size = np.abs(trades)
-    least = np.where(today > 0, limits.min_trade(data.total_value), limits.min_new(data.total_value))
+    least = np.where(
+        today > 0, limits.min_trade(data.total_value), limits.min_new(data.total_value)
+    )
     big_enough = (size >= least) & (size > NOISE * data.total_value)
     whole = 0.5 if limits.whole_shares else HELD
     # A sale of a whole holding is made even below min_trade_share (max_names needs it), never

@@ -133,11 +133,9 @@ class Limits(_Strict):
 
     @model_validator(mode="after")
     def _cash_range(self) -> Limits:
-        if self.cash_max is not None and self.cash_min is not None:
-            if self.cash_max < self.cash_min:
-                raise ValueError(
-                    f"cash_max {self.cash_max:g} is below cash_min {self.cash_min:g}"
-                )
+        low, high = self.cash_min, self.cash_max
+        if low is not None and high is not None and high < low:
+            raise ValueError(f"cash_max {high:g} is below cash_min {low:g}")
         return self
 
 

@@ -397,6 +397,7 @@ class Planner:
         """Trades dropped as below min_trade_share or min_position, put back where a rule needs
         them (a small holding sold out for max_names): one at a time, each kept if fewer rules
         fail. min_trade_value is never waived."""
+
         def checked(trial: pd.Series) -> list[Check]:
             found = self._checks(trial)
             return [c for c in found if c.name != "target"] if soft else found

@@ -138,8 +138,8 @@ def _positions(trades: Trades, target: Target | None) -> Found:
             without = (values[c] - moved * weight) / (after.total - moved)
             if today[c] > cap + TOL or without > cap + TOL:
                 verb = "trim" if today[c] > cap + TOL else "keep"
-                out.append((i, f"{verb} {company} {shown(today[c], '%')} -> "
-                               f"{shown(now[c], '%')} (max_position {limit_text(cap, '%')})"))  # fmt: skip
+                moves = f"{shown(today[c], '%')} -> {shown(now[c], '%')}"
+                out.append((i, f"{verb} {company} {moves} (max_position {limit_text(cap, '%')})"))
     return out
 
 
@@ -244,7 +244,9 @@ def _target(trades: Trades, target: Target | None) -> Found:
         lost = not abs(without[k] - target.value) <= target.band + TOL
         if outside and toward:
             verb = "raise" if goal > 0 else "lower"
-            text = f"{verb} {figure}" if trades.moved[k] > 0 else f"sell toward the target: {figure}"
+            text = (
+                f"{verb} {figure}" if trades.moved[k] > 0 else f"sell toward the target: {figure}"
+            )
             out.append((int(i), text))
         elif lost and abs(now - target.value) <= target.band + TOL:
             out.append((int(i), f"keep {figure}"))

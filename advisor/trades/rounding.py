@@ -71,8 +71,10 @@ def trim_buys_for_cash(
         if not limits.whole_shares:
             cut = min(float(buys[ticker]), short / price * 1.0001)
         left = float(buys[ticker]) - cut
-        least = limits.min_trade(state.total) if data.shares[ticker] > 0 else limits.min_new(
-            data.total_value
+        least = (
+            limits.min_trade(state.total)
+            if data.shares[ticker] > 0
+            else limits.min_new(data.total_value)
         )
         keep = left * price >= least and left > 0
         quantities[ticker] = left if keep else 0.0
