@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from advisor.market import MarketModel
 
 LARGEST = 5  # companies shown by score and the reports
@@ -41,6 +42,8 @@ class LookThrough:
 
 def look_through(model: MarketModel, tickers: pd.Index) -> LookThrough:
     """The look-through of `tickers` (stocks and funds of `model`)."""
+    from scipy import sparse  # here: `advisor score` never needs scipy (see largest)
+
     company = model.securities["company"]
     funds = [(i, t) for i, t in enumerate(tickers) if t in model.fund_weights]
     stock = ~np.isin(np.arange(len(tickers)), [i for i, _ in funds])
@@ -63,6 +66,8 @@ def look_through(model: MarketModel, tickers: pd.Index) -> LookThrough:
 
 def own_companies(tickers: pd.Index) -> LookThrough:
     """Each ticker a company of its own (a problem built without a market model)."""
+    from scipy import sparse
+
     n = len(tickers)
     return LookThrough(pd.Index(tickers, name="company"), tickers, sparse.csr_array(sparse.eye(n)))
 
@@ -75,8 +80,21 @@ def company_weights(through: LookThrough, values: np.ndarray, total: float) -> p
 
 
 def largest(model: MarketModel, values: pd.Series, total: float) -> dict[str, float]:
-    """The LARGEST companies' look-through shares of `total` (for score and the reports)."""
-    values = values[values > 0]
-    through = look_through(model, pd.Index(values.index))
-    top = company_weights(through, values.to_numpy(dtype=float), total).head(LARGEST)
+    """The LARGEST companies' look-through shares of `total` (for score and the reports),
+    summed with pandas: score starts faster without scipy, and the optimizer's sparse
+    look-through is checked against it (tests/test_concentration.py)."""
+    company = model.securities["company"]
+    parts = []
+    for ticker, value in values[values > 0].items():
+        held = model.fund_weights.get(str(ticker))
+        if held is None:
+            parts.append(pd.Series([float(value)], index=[company.at[ticker]]))
+        else:
+            parts.append(
+                pd.Series(held.to_numpy() * value, index=company.loc[held.index].to_numpy())
+            )
+    if not parts or total <= 0:
+        return {}
+    summed = pd.concat(parts).groupby(level=0).sum() / total
+    top = summed.sort_values(ascending=False, kind="stable").head(LARGEST)
     return {str(k): float(v) for k, v in top.items()}

@@ -6,7 +6,8 @@ A measure is the value-weighted mean of the securities' per-$ exposures: linear 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ class Exposures:
     cash: float
     equity_value: float
     measures: pd.Series  # every column of the exposure table, value-weighted
+    # The largest companies' look-through shares of value (concentration.largest).
+    companies: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def bands(self) -> dict[str, float]:

@@ -102,6 +102,14 @@ class Kept:
 
     cap: float
     why: str
+    limit: str = "max_position"  # or max_fund_position
+
+    def note(self, name: str, value: float) -> str:
+        """The kept position said in the user's words."""
+        return (
+            f"{name} stays at {100 * self.cap:.1f}% of value, above {self.limit} "
+            f"{100 * value:g}%: {self.why}; it may stay, not grow"
+        )
 
 
 @dataclass(frozen=True)
@@ -254,13 +262,14 @@ def _kept(limits: Limits, max_position: float, positions: Positions) -> dict[str
     kept above either cap by no_sell. Each may stay at today's share, not grow."""
     kept: dict[str, Kept] = {}
     by_default = limits.max_position is None
-    caps = [(positions.companies, positions.companies_unsold, max_position, by_default)]
+    caps = [(positions.companies, positions.companies_unsold, max_position, "max_position")]
     if limits.max_fund_position is not None:
-        caps.append((positions.funds, positions.funds_unsold, limits.max_fund_position, False))
-    for weights, unsold, cap, default in caps:
+        caps.append((positions.funds, positions.funds_unsold, limits.max_fund_position,
+                     "max_fund_position"))  # fmt: skip
+    for weights, unsold, cap, rule in caps:
         for name, weight in weights[weights > cap].items():
             if float(unsold.get(name, 0.0)) > cap:
-                kept[str(name)] = Kept(float(weight), NO_SELL)
-            elif default:
+                kept[str(name)] = Kept(float(weight), NO_SELL, rule)
+            elif by_default and rule == "max_position":
                 kept[str(name)] = Kept(float(weight), ABOVE_DEFAULT)
     return kept

@@ -71,6 +71,8 @@ class Measures(Document):
     domestic_revenue_share: Figure
     sectors: dict[str, Figure]
     estimated_share: dict[str, Figure]
+    # The largest companies' look-through shares of value, largest first (none in older files).
+    largest_companies: dict[str, Figure] = {}
 
     def figure(self, key: str) -> float:
         """A measure by its JSON key (see advisor/measures.py)."""
@@ -132,6 +134,9 @@ class ProposalDocument(Document):
     # What the proposal does, in one sentence (advisor/report/summary.py); "" in a file written
     # before documents carried it, and then each report computes it.
     summary: str = ""
+    # What the file asks that the proposal cannot do as written, said first: a company or fund
+    # that no_sell keeps above its cap stays, not grows (advisor/limits.py).
+    kept: list[str] = []
     status: Status
     target: Target | None = None  # None: the portfolio file sets no target
     trades: list[Trade]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from advisor import checks
 from advisor.checks import Check
-from advisor.concentration import look_through
+from advisor.concentration import largest, look_through
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
@@ -59,6 +60,7 @@ def propose(
     pretrade = tuple(checks.pretrade_checks(data, plan.quantities, limits))
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
+    after = dataclasses.replace(after, companies=largest(scored.model, state.values, state.total))
     return Proposal(scored, data, limits, plan, pretrade, after)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from advisor.concentration import largest
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
@@ -77,6 +79,8 @@ def score(
     loaded, model = load_inputs(path, model_override)
     held = positions(loaded, model)
     exposures = portfolio_exposures(held["value"], loaded.portfolio.cash, model.exposures(scheme))
+    values = held.groupby(level=0, sort=False)["value"].sum()
+    exposures = dataclasses.replace(exposures, companies=largest(model, values, exposures.value))
     return Scored(loaded, model, held, exposures, scheme)
 
 
@@ -97,6 +101,7 @@ def exposures_dict(exposures: Exposures) -> dict[str, Any]:
         out[key] = exposures.risk(measure)
     out["sectors"] = exposures.sectors
     out["estimated_share"] = exposures.estimated_share
+    out["largest_companies"] = dict(exposures.companies)
     rounded: dict[str, Any] = _rounded(out)
     return rounded
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+
+from advisor.concentration import LookThrough
 
 from advisor.optimize.data import ImpactForm, ProblemData
 
@@ -22,8 +25,11 @@ def universe(
     total: float = 1_000_000.0,
     cash_share: float = 0.03,
     impact_form: ImpactForm = ImpactForm.QUADRATIC,
+    companies: bool = False,
 ) -> ProblemData:
-    """`n` securities, the first `held` of them held (mostly large caps), the rest candidates."""
+    """`n` securities, the first `held` of them held (mostly large caps), the rest candidates.
+    `companies`: funds look through to the stocks and to a few companies outside the problem,
+    and two stocks may be share classes of one company (see `look_through`)."""
     rng = np.random.default_rng(seed)
     held = min(n, max(2, n // 2)) if held is None else held
     small = rng.random(n) < 0.4
@@ -57,7 +63,30 @@ def universe(
         can_buy=pd.Series(True, index=tickers),
         can_sell=pd.Series(True, index=tickers),
         impact_form=impact_form,
+        lookthrough=look_through(rng, tickers, fund) if companies else None,
     )
+
+
+def look_through(rng: np.random.Generator, tickers: pd.Index, fund: np.ndarray) -> LookThrough:
+    """Each stock its company (the first two one company, as two share classes); each fund
+    spread over a random half of the stocks and three companies held only through funds."""
+    names = [str(t) for t in tickers]
+    company = {t: t for t in names}
+    stocks = [t for t, f in zip(names, fund, strict=True) if not f]
+    if len(stocks) >= 2:
+        company[stocks[1]] = stocks[0]
+    outside = ["X1", "X2", "X3"]
+    rows = sorted(set(company[t] for t in stocks) | set(outside))
+    matrix = np.zeros((len(rows), len(names)))
+    for j, t in enumerate(names):
+        if not fund[j]:
+            matrix[rows.index(company[t]), j] = 1.0
+            continue
+        chosen = [*rng.choice(stocks, size=max(1, len(stocks) // 2), replace=False), *outside]
+        weights = rng.dirichlet(np.full(len(chosen), 0.6))
+        for name, w in zip(chosen, weights, strict=True):
+            matrix[rows.index(company.get(str(name), str(name))), j] += w
+    return LookThrough(pd.Index(rows, name="company"), tickers, sparse.csr_array(matrix))
 
 
 def _exposures(rng: np.random.Generator, small: np.ndarray, fund: np.ndarray) -> pd.DataFrame:

@@ -83,7 +83,10 @@ def test_rebalance_writes_a_markdown_summary(
     assert text.startswith(f"### Rebalancing proposal: {data['inputs']['account']}\n")
     assert "**Target reached: small_cap_share" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(rows) == (2 + len(data["trades"])) + (2 + 8)  # trades table, measures table
+    companies = len(
+        set(data["before"]["largest_companies"]) | set(data["after"]["largest_companies"])
+    )
+    assert len(rows) == (2 + len(data["trades"])) + (2 + 8 + companies)  # trades, measures
     assert len(text.splitlines()) < 50  # short enough to paste
 
 

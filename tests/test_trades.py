@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from advisor import checks
 from advisor.checks import Check
 from advisor.errors import PreTradeCheckFailed, TargetUnreachable
-from advisor.limits import EffectiveLimits, effective_limits
+from advisor.limits import RISK_LIMITS, EffectiveLimits, effective_limits
 from advisor.optimize import ProblemData, Solver
 from advisor.outcome import plan_outcome
 from advisor.portfolio import Limits, Target
@@ -134,7 +135,7 @@ def test_a_rule_whole_shares_cannot_keep_is_diagnosed_not_broken() -> None:
     today = small_share(data, data.shares)
     assert plan.diagnosis.lines() == [
         f"sector_drift_max 0 allows small_cap_share {today:.3f}; reaching small_cap_share "
-        f"0.230 with whole shares and the minimum sizes ({plan.diagnosis.sizes}) needs "
+        f"0.230 with {plan.diagnosis.sizes} needs "
         f"sector_drift_max >= {plan.diagnosis.blockers[0].needed:.4g}"
     ]
     assert "trades of at least $2,000" in plan.diagnosis.sizes  # 0.002 of $1M
@@ -312,7 +313,8 @@ def test_a_trade_serving_no_rule_says_so_and_funding_is_said_only_where_true() -
 @st.composite
 def problems(draw: st.DrawFn) -> tuple[ProblemData, Target | None, EffectiveLimits]:
     n = draw(st.integers(6, 24))
-    data = universe(n, draw(st.integers(0, 10_000)), cash_share=draw(st.floats(0.0, 0.1)))
+    data = universe(n, draw(st.integers(0, 10_000)), cash_share=draw(st.floats(0.0, 0.1)),
+                    companies=draw(st.booleans()))  # fmt: skip
     rng = np.random.default_rng(draw(st.integers(0, 10_000)))
     data = dataclasses.replace(data, commission=draw(st.sampled_from([0.0, 1.0, 7.5])))
     if draw(st.booleans()):  # part shares held
@@ -334,6 +336,10 @@ def problems(draw: st.DrawFn) -> tuple[ProblemData, Target | None, EffectiveLimi
         "sector_drift_max": st.floats(0.0, 0.15),
         "cash_min": st.floats(0.0, 0.06),
         "max_names": st.integers(1, 14),
+        "cash_max": st.floats(0.06, 0.3),
+        "min_trade_share": st.floats(0.0, 0.02),
+        "min_position": st.floats(0.0, 0.05),
+        "max_fund_position": st.floats(0.05, 0.5),
     }
     for name, values in optional.items():
         if draw(st.booleans()):
@@ -364,10 +370,45 @@ def test_every_hard_rule_holds_on_every_proposal(
     elif plan.diagnosis.closest is None:  # the limits conflict: no proposal, a diagnosis
         assert plan.trades.empty and plan.diagnosis.lines()
         return
-    else:  # the best proposal for an unreachable target still keeps every limit, but for
-        # max_names when the diagnosis says no choice of names tried could keep it
+    else:  # the best proposal for an unreachable target keeps every limit but those the
+        # diagnosis names as the ones it cannot keep: max_names when no choice of names tried
+        # could, a rule that whole shares and the minimum sizes cannot keep (a sector drift
+        # of 0 with trades of at least 0.2% of value)
         named = {b.name for b in plan.diagnosis.blockers}
-        assert failed <= {"max_names"} & named, f"{plan.failures()} {plan.diagnosis.lines()}"
+        assert failed <= named, f"{plan.failures()} {plan.diagnosis.lines()}"
     assert_hard_rules(data, lim, plan.quantities, names="max_names" not in failed)
     independent = checks.check_trades(data, lim, target, plan.quantities)
     assert [c.ok for c in independent] == [c.ok for c in plan.checks]
+    assert_adviser_rules(data, lim, plan)
+
+
+def assert_adviser_rules(data: ProblemData, lim: EffectiveLimits, plan: TradePlan) -> None:
+    """The rules an adviser signs for, recomputed by hand: cash is not raised unasked, every
+    trade and new position is of its minimum size unless its reason names a rule, every
+    company's look-through share is within max_position (a kept one not grown), and a
+    diagnosis names something and suggests no negative limit."""
+    shares, cash = checks.apply_trades(data, plan.quantities)
+    values = (shares * data.prices).to_numpy(dtype=float)
+    total = cash + values.sum()
+    if lim.source("cash_max") != "user" and not plan.trades.empty:
+        ceiling = max(data.cash / data.total_value, lim.cash_min)
+        assert cash / total <= ceiling + 0.005, "cash raised above today's share"
+    rules = (*RISK_LIMITS, "max_position", "max_fund_position", "cash_min", "cash_max",
+             "sector_drift_max", "max_names")  # fmt: skip
+    least = lim.min_trade(data.total_value)
+    for ticker, row in plan.trades.iterrows():
+        minimum = least if data.shares[ticker] > 0 else lim.min_new(data.total_value)
+        if row["value"] < minimum * (1 - 1e-9):
+            assert any(rule in row["reason"] for rule in rules), (ticker, row.to_dict())
+            assert row["value"] >= lim.min_trade_value * (1 - 1e-9)
+    matrix = data.through.matrix.toarray()
+    after, today = matrix @ values, matrix @ data.values.to_numpy(dtype=float)
+    for i, company in enumerate(data.through.companies):
+        if company in lim.kept:
+            assert after[i] <= today[i] * (1 + 1e-7) + 1e-6, company
+        elif plan.diagnosis is None:
+            assert after[i] / total <= lim.max_position + 1e-7, company
+    if plan.diagnosis is not None:
+        for line in plan.diagnosis.lines():
+            assert line and not line.rstrip().endswith("needs"), line
+            assert not re.search(r"(<=|>=) -", line), line

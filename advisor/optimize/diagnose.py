@@ -56,7 +56,7 @@ class Diagnosis:
     blockers: tuple[Blocker, ...]
     restricted: bool  # unreachable even with every limit relaxed
     whole_shares: bool = False  # reachable in the continuum, not in whole shares
-    sizes: str = ""  # the minimum trade sizes, told (whole-share diagnoses)
+    sizes: str = ""  # what rounds the trades: whole shares and the minimum sizes, told
 
     def lines(self) -> list[str]:
         """The diagnosis in the user's words, one finding a line."""
@@ -93,7 +93,7 @@ class Diagnosis:
         return out
 
     def _rounding_line(self) -> str:
-        where = "whole shares" + (f" and the minimum sizes ({self.sizes})" if self.sizes else "")
+        where = self.sizes or "whole shares"
         if not self.blockers:
             if self.measure is None:
                 reach = "the limits cannot all be kept"

@@ -12,7 +12,7 @@ from typing import Any
 from advisor.checks import Check
 from advisor.enums import Status
 from advisor.errors import InputError, Location
-from advisor.limits import DEFAULTS
+from advisor.limits import DEFAULTS, NO_SELL
 from advisor.proposal import (
     CheckResult,
     Costs,
@@ -114,7 +114,13 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
     scored, plan, limits = proposal.scored, proposal.plan, proposal.limits
     target = scored.loaded.portfolio.target
     solution = plan.solution
+    kept = [
+        held.note(name, getattr(limits, held.limit) or 0.0)
+        for name, held in limits.kept.items()
+        if held.why == NO_SELL
+    ]
     document = ProposalDocument(
+        kept=kept,
         status=Status(plan.status),
         target=None
         if target is None

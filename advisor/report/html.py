@@ -73,9 +73,10 @@ def _header(data: ProposalDocument) -> str:
         )
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
     heading = escape(str(inputs.account or inputs.portfolio))
+    kept = "".join(f'<p class="kept">{escape(line)}</p>' for line in data.kept)
     return (
         f'<header><p class="kicker">Rebalancing proposal</p><h1>{heading}</h1>'
-        f'<p class="summary" id="summary">{escape(summary_of(data))}</p>'
+        f'<p class="summary" id="summary">{escape(summary_of(data))}</p>{kept}'
         f'<dl class="facts">{items}</dl></header>'
     )
 
@@ -316,6 +317,9 @@ def _measures(data: ProposalDocument) -> str:
                 _td("target" if limit else ""),
             ]
         )
+    for company, was, now in saved.largest_companies(data):
+        rows.append(_limit_row(data, f"{company} (look-through)", was, now, "%", "max_position",
+                               "max "))  # fmt: skip
     for risk in saved.RISKS:
         rows.append(
             _limit_row(

@@ -29,6 +29,8 @@ def proposal_markdown(document: ProposalDocument) -> str:
         "",
         _md(summary_of(document)),
         "",
+        *(f"> {_md(line)}" for line in document.kept),
+        *([""] if document.kept else []),
         f"Portfolio `{_code(inputs.portfolio)}`, model "
         f"{_md(inputs.model.name)} as of {_md(inputs.model.as_of)}.",
         "",
@@ -87,6 +89,10 @@ def _measure_rows(document: ProposalDocument) -> list[list[str]]:
     for measure, show in (("small_cap_share", pct), ("size_score", signed)):
         limit = saved.target_range(document, measure, show)
         rows.append([measure, show(before.figure(measure)), show(after.figure(measure)), limit])
+    cap, _ = document.limit("max_position")
+    for company, was, now in saved.largest_companies(document):
+        limit = "" if cap is None else "max " + pct(cap)
+        rows.append([_md(f"{company} (look-through)"), pct(was), pct(now), limit])
     for risk in saved.RISKS:
         value, _ = document.limit(risk.cap.key if risk.cap else None)
         rows.append(

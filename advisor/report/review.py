@@ -31,11 +31,15 @@ def saved_view(document: ProposalDocument) -> Group:
     found = saved.verdict(document)
     parts: list[Any] = [
         Text(summary_of(document), style="bold"),
+        *(Text(line, style="bold yellow") for line in document.kept),
         head,
         Text(found.headline, style=TONES[found.tone]),
     ]
     parts.extend(Text(f"  {line}", style="yellow") for line in found.lines)
-    parts += [_trades(document), _compare(document)]
+    parts += [_trades(document)]
+    if document.trades:
+        parts += [Text("Why each trade", style="italic"), _reasons(document)]
+    parts += [_compare(document)]
     failed = document.failed_checks()
     parts.append(
         Text(
@@ -51,10 +55,8 @@ def _trades(document: ProposalDocument) -> Table:
     table = Table(
         title="Proposed trades (review, then place them at your broker)", title_justify="left"
     )
-    for column in ("Ticker", "Side", "Shares", "Price", "Value", "Share", "Est. cost", "Reason"):
-        table.add_column(
-            column, justify="left" if column in ("Ticker", "Side", "Reason") else "right"
-        )
+    for column in ("Ticker", "Side", "Shares", "Price", "Value", "Share", "Est. cost"):
+        table.add_column(column, justify="left" if column in ("Ticker", "Side") else "right")
     for t in document.trades:
         style = "green" if t.side == Side.BUY else "red"
         table.add_row(
@@ -65,10 +67,19 @@ def _trades(document: ProposalDocument) -> Table:
             usd(t.value),
             pct(saved.trade_share(document, t), 2),
             usd(t.estimated_cost, cents=True),
-            t.reason,
         )
     if not document.trades:
-        table.add_row("-", "", "", "", "", "", "", "no trades: nothing needs doing")
+        table.add_row("-", "", "", "", "", "", "no trades")
+    return table
+
+
+def _reasons(document: ProposalDocument) -> Table:
+    """Each trade's reason, on a line of its own: they are too long for a table column."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for t in document.trades:
+        table.add_row(f"{t.ticker} {t.side}", t.reason)
     return table
 
 
@@ -79,13 +90,20 @@ def _compare(document: ProposalDocument) -> Table:
         table.add_column(column, justify="left" if column == "Measure" else "right")
     table.add_row("Value", usd(before.value), usd(after.value), "", "")
     cash_min, _ = document.limit("cash_min")
+    cash_max, _ = document.limit("cash_max")
+    bounds = [f"min {pct(cash_min)}"] if cash_min is not None else []
+    bounds += [f"max {pct(cash_max)}"] if cash_max is not None else []
     table.add_row(
-        "Cash share",
-        pct(before.cash_share),
-        pct(after.cash_share),
-        "" if cash_min is None else f"min {pct(cash_min)}",
-        "",
+        "Cash share", pct(before.cash_share), pct(after.cash_share), ", ".join(bounds), ""
     )
+    cap, _ = document.limit("max_position")
+    largest = saved.largest_companies(document)
+    if largest:
+        table.add_row("Largest companies", "", "", "", "")
+    for company, was, now in largest:
+        table.add_row(
+            f"  {company}", pct(was), pct(now), "" if cap is None else f"max {pct(cap)}", ""
+        )
     for measure, show in (("small_cap_share", pct), ("size_score", signed)):
         band = saved.target_range(document, measure, show)
         estimated = pct(after.estimated_share.get("size"))

@@ -129,3 +129,11 @@ def target_range(document: ProposalDocument, measure: str, show: Callable[[float
     if target is None or target.measure != measure:
         return ""
     return f"{show(target.value - target.band)} to {show(target.value + target.band)}"
+
+
+def largest_companies(document: ProposalDocument) -> list[tuple[str, float, float]]:
+    """The largest companies held, looked through (shares of value): before, after, largest
+    after first; 0 where a company is not among the largest then."""
+    before, after = document.before.largest_companies, document.after.largest_companies
+    names = [*after, *(n for n in before if n not in after)]
+    return [(n, before.get(n, 0.0), after.get(n, 0.0)) for n in names]

@@ -106,12 +106,21 @@ def score_view(scored: Scored) -> Group:
             fmt(row.value, "usd"),
             fmt(row.value / data.value if data.value else 0.0, "%"),
         )
+    companies = Table(
+        title="Largest companies (look-through, share of value)",
+        title_justify="left",
+    )
+    companies.add_column("Company")
+    companies.add_column("Weight", justify="right")
+    companies.add_column("")
+    for company, weight in data.companies.items():
+        companies.add_row(company, fmt(weight, "%"), bar(weight))
     note = Text(
         "Estimated: share of equity value whose figure is estimated by the model's "
         "documented rules rather than reported (see `advisor model show`).",
         style="dim",
     )
-    return Group(head, bands, size, risks, sectors, held, note)
+    return Group(head, bands, size, risks, sectors, held, companies, note)
 
 
 def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:

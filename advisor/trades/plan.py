@@ -240,16 +240,18 @@ class Planner:
         return self.limits.min_trade(total) > self.solver.options.max_order_share * total
 
     def _sizes(self) -> str:
-        """The minimum trade sizes, told for a diagnosis."""
+        """What rounds the trades (whole shares, the minimum sizes), told for a diagnosis."""
         limits, total = self.limits, self.data.total_value
-        told = (
+        told = "whole shares and " if limits.whole_shares else ""
+        told += "the minimum sizes ("
+        told += (
             f"trades of at least ${limits.min_trade(total):,.0f}, the larger of min_trade_value "
             f"and min_trade_share {limits.min_trade_share:g} of value; new positions of at "
             f"least ${limits.min_new(total):,.0f}, min_position {limits.min_position:g}"
         )
         if self._no_trade_fits():
             told += f"; no order may exceed {self.solver.options.max_order_share:g} of value"
-        return told
+        return told + ")"
 
     def _lift(self, plan: TradePlan) -> TradePlan:
         """A plan over some of the names as a plan over all of them; the names left out hold
@@ -262,14 +264,18 @@ class Planner:
             plan.repairs,
         )  # fmt: skip
 
-    def _names_blocker(self, found: Diagnosis, today: list[Check]) -> Diagnosis:
-        """The diagnosis naming max_names too when standing still breaks it."""
-        broken = [c for c in today if c.name == "max_names" and not c.ok]
-        if not broken or "max_names" in {b.name for b in found.blockers}:
-            return found
-        needed = Blocker("max_names", broken[0].limit, broken[0].value, sense("max_names"),
-                         self.limits.source("max_names"))  # fmt: skip
-        return dataclasses.replace(found, blockers=(*found.blockers, needed))
+    def _standing(self, found: Diagnosis, today: list[Check]) -> Diagnosis:
+        """The diagnosis of a plan that stands still, naming every rule today's portfolio
+        breaks (max_names, a limit the user set below today's level) that it does not yet."""
+        named = {b.name for b in found.blockers}
+        broken = tuple(
+            Blocker(c.name, c.limit, outward(c.value, sense(c.name)), sense(c.name),
+                    self.limits.source(c.name))
+            for c in today
+            if not c.ok and c.name not in named and (c.name in MARGINS or c.name == "max_names")
+            and c.name != "target"
+        )  # fmt: skip
+        return dataclasses.replace(found, blockers=found.blockers + broken) if broken else found
 
     def _best(self, found: Diagnosis, aim: Target | None, base: Adjust | None = None) -> TradePlan:
         """The best proposal within every limit, aiming at `aim` with the target made soft
@@ -277,17 +283,17 @@ class Planner:
         nothing = self._nothing()
         today = self._checks(nothing)
         if aim is None:
-            return self._plan(nothing, today, UNREACHABLE, self._names_blocker(found, today))
+            return self._plan(nothing, today, UNREACHABLE, self._standing(found, today))
         soft = dataclasses.replace(base or Adjust(), soft_target=SOFT_TARGET)
         widened = self._solve(aim, soft)
         if not widened.feasible:
-            return self._plan(nothing, today, UNREACHABLE, self._names_blocker(found, today))
+            return self._plan(nothing, today, UNREACHABLE, self._standing(found, today))
         names = int(cardinality.held_after(self.data, widened, self.limits).sum())
         part, widened, soft, within = self._within_names(aim, widened, soft)
         if not within:  # no choice of names tried keeps every limit: say so, and stand still
             hard = dataclasses.replace(soft, soft_target=0.0)
             found = names_diagnosis(part.data, self.target, self.limits, self.solver, hard, names)
-            return self._plan(nothing, today, UNREACHABLE, found)
+            return self._plan(nothing, today, UNREACHABLE, self._standing(found, today))
         aiming = dataclasses.replace(self, target=aim)
         part, widened, soft = dataclasses.replace(part, target=aim)._sized(widened, soft)
         plan = aiming._lift(part._round_and_repair(aim, widened, soft))
