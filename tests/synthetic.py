@@ -11,7 +11,6 @@ import pandas as pd
 from scipy import sparse
 
 from advisor.concentration import LookThrough
-
 from advisor.optimize.data import ImpactForm, ProblemData
 
 SECTORS = ("Technology", "Health Care", "Financials", "Industrials", "Energy", "Utilities")
