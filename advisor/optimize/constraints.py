@@ -102,6 +102,7 @@ class PositionCap(Part):
     sense = Sense.MAX
 
     def __init__(self, n: int, rows: int) -> None:
+        """`rows`: the company rows of a compiled problem (a plain one states them sparse)."""
         self.cap = cp.Parameter(n, name="position_cap")
         self.rows = cp.Parameter((rows, n), name="company_rows") if rows else None
         self.row_cap = cp.Parameter(rows, name="company_cap") if rows else None
@@ -310,6 +311,8 @@ def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     lower[frozen] = 0.0
     upper[frozen] = 0.0
     for ticker, least in adjust.at_least.items():
+        if ticker not in data.tickers:
+            continue  # left out of this problem (max_names keeps others): it trades nothing
         i = data.tickers.get_loc(ticker)
         if least > 0:
             lower[i] = min(max(lower[i], least), upper[i])

@@ -96,7 +96,7 @@ class Formulation:
         limits: list[con.Limit] = [
             con.RatioMax(name, measure, n) for name, measure in RISK_LIMITS.items()
         ]
-        limits += [con.Turnover(), con.PositionCap(n, shape.companies)]
+        limits += [con.Turnover(), con.PositionCap(n, shape.companies if shape.compiled else 0)]
         if shape.sectors:
             limits.append(con.SectorDrift(n, shape.sectors))
         limits += [con.CashFloor(), con.CashCeiling()]

@@ -93,26 +93,48 @@ BuySource = Literal["holdings", "funds", "all"]
 class Limits(_Strict):
     """Every limit is optional; None means the documented default (see limits.py)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
     refinancing_max: Annotated[float, Field(ge=0)] | None = None
+    """$ of debt due within 24 months per $ of equity owned (default 0.10)."""
     floating_debt_max: Annotated[float, Field(ge=0)] | None = None
+    """$ of floating-rate debt per $ of equity owned (default 0.10)."""
     weak_coverage_max: Share | None = None
+    """Share of equity in companies with interest coverage below 1.5 (default 0.25)."""
     unprofitable_max: Share | None = None
+    """Share of equity in companies with negative earnings (default 0.25)."""
     economic_sensitivity_max: Annotated[float, Field(ge=0)] | None = None
+    """Weighted earnings sensitivity to US growth, market = 1 (default 1.40)."""
     max_turnover: Annotated[float, Field(ge=0, le=2)] | None = None
-    max_position: Annotated[float, Field(gt=0, le=1)] | None = None  # a company, looked through
-    max_fund_position: Annotated[float, Field(gt=0, le=1)] | None = None  # one fund; no default
+    """Sum of |trade value| / portfolio value (default 1.00)."""
+    max_position: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Any one company's share of value, held directly and through funds (default 0.20)."""
+    max_fund_position: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Any one fund's share of value (no default: a fund is not a position)."""
     sector_drift_max: Share | None = None
+    """Each sector's share of equity within this of today's (default 0.10)."""
     cash_min: Share | None = None
+    """Cash kept after trades, share of value (default 0.01, at most today's)."""
     cash_max: Share | None = None
+    """Most cash after trades, share of value; above it cash is invested (default: never raised
+    above max(today's share, cash_min))."""
     min_trade_value: Annotated[float, Field(ge=0)] | None = None
+    """Smallest trade in USD (default 100); never waived."""
     min_trade_share: Share | None = None
+    """Smallest trade as a share of value (default 0.002); the larger of it and min_trade_value
+    applies."""
     min_position: Share | None = None
+    """Smallest new position, share of value (default 0.005)."""
     whole_shares: bool = True
-    # At most this many holdings after trading (stocks and funds; cash does not count).
+    """Trade whole shares only."""
     max_names: Annotated[StrictInt, Field(ge=1)] | None = None
+    """At most this many holdings after trading (stocks and funds; cash is none); no default."""
     no_sell: list[Ticker] = []
+    """Tickers never to sell."""
     no_buy: list[Ticker] = []
+    """Tickers never to buy."""
     buy_from: list[str] = ["holdings"]
+    """What may be bought: holdings, funds, all, or tickers."""
 
     _finite_fields = field_validator(
         "refinancing_max",

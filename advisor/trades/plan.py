@@ -46,7 +46,8 @@ from advisor.trades.rounding import (
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
 COSTS: Final = ("spread", "impact")  # the optimizer's cost terms: reported costs stand in
-SIZE_ROUNDS: Final = 6  # relax-and-fix solves for the minimum sizes (most need one or two)
+SIZE_ROUNDS: Final = 12  # relax-and-fix rounds for the minimum sizes (most need one or two)
+FEW: Final = 8  # small trades fixed at zero all at once; more are fixed the smaller half first
 ROOM: Final = 0.25  # share of the target band aimed inside by the first solve
 NOTHING_TO_DO: Final = Status.NOTHING_TO_DO
 UNREACHABLE: Final = Status.UNREACHABLE
@@ -103,6 +104,9 @@ class Planner:
         today = self._checks(nothing)
         if not checks.failures(today):
             return self._plan(nothing, today, NOTHING_TO_DO)
+        if self._no_trade_fits():  # no order may be as large as the smallest trade
+            found = rounding_diagnosis(self.target, (), None, self._sizes())
+            return self._plan(nothing, today, UNREACHABLE, found)
         room = self._rounding_room()
         first = self._solve(self.target, room)
         if not first.feasible and room.margins:
@@ -173,40 +177,66 @@ class Planner:
 
     def _sized(self, solution: Solution, adjust: Adjust) -> tuple[Planner, Solution, Adjust]:
         """Relax-and-fix for the minimum sizes (min_trade_value, min_trade_share, min_position):
-        a trade below its minimum is fixed at zero when under half of it, else at the minimum,
-        and the problem solved again, until no trade is below its minimum. Names the answer
-        neither holds nor buys leave the problem (they cannot change it). A fixing that makes
-        the problem infeasible is not taken: rounding and repair deal with what is left."""
+        of the trades below their minimum, those under half of it are fixed at zero (names not
+        held leave the problem; when there are many, the smaller half of them first, as the
+        relaxation spreads money thinly over hundreds of names) and the problem solved again,
+        the others left free to grow; when that is infeasible, or none is under half, they are
+        fixed at the minimum instead. When no fixing is feasible, rounding and repair deal with
+        what is left. At most SIZE_ROUNDS rounds."""
         part, found, base = self, solution, adjust
         for _ in range(SIZE_ROUNDS):
             data = part.data
-            total = data.total_value
             trades = found.trades.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
             size = np.abs(trades)
             least = minimum(data, self.limits).to_numpy(dtype=float)
-            # A trade lifted to its minimum must still reach it once rounded to whole shares.
-            lifted = least + 0.51 * data.prices.to_numpy(dtype=float) * self.limits.whole_shares
-            held = data.values.to_numpy(dtype=float) > 0
-            small = (size > NOISE * total) & (size < least * (1 - 1e-9))
+            small = (size > NOISE * data.total_value) & (size < least * (1 - 1e-9))
             if not small.any():
                 break
-            drop = small & (size < least / 2)
-            lift = small & ~drop
-            frozen = base.frozen | frozenset(str(t) for t in data.tickers[drop & held])
-            at_least = {**base.at_least, **{
-                str(t): float(np.sign(trades[i]) * 1.001 * lifted[i] / total)
-                for i, t in enumerate(data.tickers) if lift[i]
-            }}  # fmt: skip
-            idle = ~held & ((size <= NOISE * total) | drop)
-            if idle.all():
-                break  # nothing would be left to trade: rounding and the diagnosis say why
-            fixed = dataclasses.replace(base, frozen=frozen, at_least=at_least)
-            sub = dataclasses.replace(part, data=data.subset(~idle)) if idle.any() else part
-            again = sub._solve(sub.target, fixed)
-            if not again.feasible:
+            fixings = [
+                part._dropped(d, base, size) for d in _smallest(small & (size < least / 2), size)
+            ]
+            fixings.append(part._lifted(small, base, trades))
+            for sub, fixed in fixings:
+                if sub is None:
+                    continue
+                again = sub._solve(sub.target, fixed)
+                if again.feasible:
+                    part, found, base = sub, again, fixed
+                    break
+            else:
                 break
-            part, found, base = sub, again, fixed
         return part, found, base
+
+    def _dropped(
+        self, drop: np.ndarray, base: Adjust, size: np.ndarray
+    ) -> tuple[Planner | None, Adjust]:
+        """The planner and adjustment with the `drop` trades fixed at zero: holdings frozen,
+        other names out of the problem, with those the answer leaves untraded (None when
+        nothing would be left to trade)."""
+        data = self.data
+        held = data.values.to_numpy(dtype=float) > 0
+        idle = ~held & ((size <= NOISE * data.total_value) | drop)
+        if idle.all() or not drop.any():
+            return None, base
+        frozen = base.frozen | frozenset(str(t) for t in data.tickers[drop & held])
+        out = set(data.tickers[idle].astype(str))
+        at_least = {t: v for t, v in base.at_least.items() if t not in out}
+        fixed = dataclasses.replace(base, frozen=frozen, at_least=at_least)
+        return dataclasses.replace(self, data=data.subset(~idle)) if idle.any() else self, fixed
+
+    def _lifted(
+        self, lift: np.ndarray, base: Adjust, trades: np.ndarray
+    ) -> tuple[Planner | None, Adjust]:
+        """The adjustment with the `lift` trades fixed at their minimum, plus half a share so
+        that rounding keeps them there."""
+        data, total = self.data, self.data.total_value
+        least = minimum(data, self.limits).to_numpy(dtype=float)
+        least = least + 0.51 * data.prices.to_numpy(dtype=float) * self.limits.whole_shares
+        at_least = {**base.at_least, **{
+            str(t): float(np.sign(trades[i]) * 1.001 * least[i] / total)
+            for i, t in enumerate(data.tickers) if lift[i]
+        }}  # fmt: skip
+        return self, dataclasses.replace(base, at_least=at_least)
 
     def _from_feasible(self, first: Solution, base: Adjust) -> TradePlan:
         """Round and repair the feasible `first`; if whole shares cannot keep every rule, the
@@ -454,6 +484,20 @@ class Planner:
             index=traded.index,
         )
         return TradePlan(table, quantities, tuple(found), status, diagnosis, solution, repairs)
+
+
+def _smallest(drop: np.ndarray, size: np.ndarray) -> list[np.ndarray]:
+    """The trades to fix at zero, to try in turn: all of `drop`, or, when there are many, the
+    smaller half of them, then the smaller quarter."""
+    if drop.sum() <= FEW:
+        return [drop] if drop.any() else []
+    order = np.argsort(np.where(drop, size, np.inf), kind="stable")
+    out = []
+    for share in (2, 4):
+        part = np.zeros(len(drop), dtype=bool)
+        part[order[: int(drop.sum()) // share]] = True
+        out.append(part)
+    return out
 
 
 def _badness(plan: TradePlan) -> tuple[int, float]:
