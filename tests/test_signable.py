@@ -164,7 +164,7 @@ def test_minimum_sizes_too_large_for_the_account_are_named(tmp_path: Path) -> No
         "limits: {buy_from: [all], min_trade_value: 1.0e9}\n"
     )
     code, data, output = rebalance(tmp_path, text)
-    assert code == 3
+    assert code == 3, output
     (line,) = data["diagnosis"]
     assert "min_trade_value" in line and "$1,000,000,000" in line
     assert not line.rstrip().endswith("needs")
