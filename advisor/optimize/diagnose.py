@@ -43,6 +43,8 @@ class Blocker:
     source: str
 
     def needs(self) -> str:
+        if self.sense == Sense.MIN and self.needed <= 0:
+            return f"{self.name} 0 (none kept)"  # a floor goes no lower
         return f"{self.name} {'>=' if self.sense == Sense.MAX else '<='} {self.needed:.4g}"
 
 
