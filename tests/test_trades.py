@@ -383,10 +383,13 @@ def test_every_hard_rule_holds_on_every_proposal(
 
 
 def assert_adviser_rules(data: ProblemData, lim: EffectiveLimits, plan: TradePlan) -> None:
-    """The rules an adviser signs for, recomputed by hand: cash is not raised unasked, every
+    """The rules an adviser signs for, recomputed by hand: the pre-trade checks pass (order
+    sizes, cash floor), cash is not raised unasked, every
     trade and new position is of its minimum size unless its reason names a rule, every
     company's look-through share is within max_position (a kept one not grown), and a
     diagnosis names something and suggests no negative limit."""
+    pretrade = checks.pretrade_checks(data, plan.quantities, lim)
+    assert not checks.failures(pretrade), checks.failures(pretrade)  # never exit 4 by rounding
     shares, cash = checks.apply_trades(data, plan.quantities)
     values = (shares * data.prices).to_numpy(dtype=float)
     total = cash + values.sum()

@@ -109,7 +109,7 @@ class PositionCap(Part):
         self.limit, self.room = 0.0, 1.0
         self.matrix: Any = None  # plain: the rows as a sparse constant
         self.plain_caps = np.zeros(0)
-        self.capped: Any = np.zeros((0, 0))
+        self.through: Any = np.zeros((0, 0))
 
     def bind(self, inputs: Inputs) -> None:
         self.limit = _tight(inputs, self.name, inputs.limits.max_position)
@@ -117,8 +117,7 @@ class PositionCap(Part):
         caps = inputs.caps(self.limit, self.room)
         self.cap.value = inputs.pad(caps.names, BIG)
         self.matrix = caps.rows
-        kept = inputs.company_cap(self.limit, self.room) > self.limit * self.room
-        self.capped = inputs.data.through.matrix[np.flatnonzero(~kept)]
+        self.through = inputs.data.through.matrix
         if self.rows is not None and self.row_cap is not None:  # compiled: padded, dense
             rows = np.zeros(self.rows.shape)
             rows[: caps.rows.shape[0], : inputs.data.n] = caps.rows.toarray()
@@ -140,10 +139,11 @@ class PositionCap(Part):
         return out
 
     def level(self, x: np.ndarray, dx: np.ndarray) -> float:
-        """The largest company's share (kept ones aside) of the value after trades."""
-        if not self.capped.shape[0]:
+        """The largest company's share of the value after trades, kept ones included: a
+        max_position above it keeps none."""
+        if not self.through.shape[0]:
             return 0.0
-        return float((self.capped @ x[: self.capped.shape[1]]).max()) / self.room
+        return float((self.through @ x[: self.through.shape[1]]).max()) / self.room
 
 
 class SectorDrift(Part):
@@ -301,11 +301,14 @@ class TradeBounds(Part):
 
 def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """The least and most each name may trade (share of V), unpadded."""
-    data, options, adjust = inputs.data, inputs.options, inputs.adjust
+    data, adjust = inputs.data, inputs.adjust
     x0 = inputs.x0
-    adv_cap = options.max_adv_share * data.adv.to_numpy(dtype=float) / inputs.total
+    # A whole holding may be sold (rounding sells it all); a part of it, under the volume cap
+    # by half a share, so that rounding stays under it.
+    adv_cap = inputs.adv_cap
+    part = np.maximum(adv_cap - inputs.half_share, 0.0)
     can_sell = data.can_sell.to_numpy(dtype=bool)
-    lower = np.where(can_sell, -np.minimum(x0, adv_cap), 0.0)
+    lower = np.where(can_sell, -np.where(x0 <= adv_cap, x0, part), 0.0)
     upper = inputs.buy_room.copy()
     frozen = inputs.mask(adjust.frozen)
     lower[frozen] = 0.0

@@ -148,11 +148,24 @@ class Inputs:
 
     @cached_property
     def buy_room(self) -> np.ndarray:
-        """The most each name may buy (share of V) under the order caps; 0 where it may not."""
+        """The most each name may buy (share of V) under the order caps, less half a share so
+        that rounding to whole shares stays under them; 0 where it may not."""
         data, options = self.data, self.options
-        adv_cap = options.max_adv_share * data.adv.to_numpy(dtype=float) / self.total
-        room = np.minimum(options.max_order_share, adv_cap)
-        return np.asarray(np.where(data.can_buy.to_numpy(dtype=bool), room, 0.0))
+        room = np.minimum(options.max_order_share, self.adv_cap) - self.half_share
+        return np.asarray(np.where(data.can_buy.to_numpy(dtype=bool), np.maximum(room, 0.0), 0.0))
+
+    @cached_property
+    def adv_cap(self) -> np.ndarray:
+        """The largest order in each name by its daily volume (share of V)."""
+        adv = self.data.adv.to_numpy(dtype=float)
+        return np.asarray(self.options.max_adv_share * adv / self.total)
+
+    @cached_property
+    def half_share(self) -> np.ndarray:
+        """Half a share of each name (share of V) where trades are in whole shares, else 0."""
+        if not self.limits.whole_shares:
+            return np.zeros(self.data.n)
+        return np.asarray(0.5 * self.data.prices.to_numpy(dtype=float) / self.total)
 
     def company_cap(self, tight: float, room: float = 1.0) -> np.ndarray:
         """Each company's cap (share of V): `tight` (max_position less any margin) x `room`,

@@ -455,6 +455,7 @@ h1{margin:0 0 12px;font-size:28px}h2{margin:32px 0 10px;font-size:20px;
 border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:16px;margin:20px 0 6px}
 .kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:12px}
 .summary{margin:0 0 14px;font-size:18px;font-weight:600}
+.kept{margin:0 0 14px;color:var(--warn);font-weight:600}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:0}
 .facts dt{color:var(--muted)}.facts dd{margin:0}
 .verdict{border-left:6px solid var(--ok);background:#f0fdf4;padding:6px 18px 10px;
