@@ -430,9 +430,9 @@ def _positions(data: ProblemData, state: After, limits: EffectiveLimits) -> Chec
         parts.append(_shares(through.companies[grown], share[grown]) + " kept, yet added to")
     if worst >= 0:
         parts.append(f"largest {through.companies[worst]} {100 * value:.1f}%")
-    held = [f"{c} {100 * share[i]:.1f}% ({limits.kept[str(c)].why})"
-            for i, c in enumerate(through.companies)
-            if kept[i] and share[i] > limits.max_position + RATIO_TOL]  # fmt: skip
+    above = np.flatnonzero(kept & (share > limits.max_position + RATIO_TOL))
+    held = [f"{through.companies[i]} {100 * share[i]:.1f}% "
+            f"({limits.kept[str(through.companies[i])].why})" for i in above]  # fmt: skip
     if held:
         parts.append("kept: " + ", ".join(held))
     ok = not over.any() and not grown.any()

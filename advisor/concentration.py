@@ -81,20 +81,20 @@ def company_weights(through: LookThrough, values: np.ndarray, total: float) -> p
 
 def largest(model: MarketModel, values: pd.Series, total: float) -> dict[str, float]:
     """The LARGEST companies' look-through shares of `total` (for score and the reports),
-    summed with pandas: score starts faster without scipy, and the optimizer's sparse
-    look-through is checked against it (tests/test_concentration.py)."""
+    summed with pandas from the model's fund weights by company: `advisor score` starts
+    faster without scipy, and the optimizer's sparse look-through is checked against it."""
     company = model.securities["company"]
-    parts = []
+    direct: dict[str, float] = {}
+    summed = pd.Series(dtype=float)
     for ticker, value in values[values > 0].items():
-        held = model.fund_weights.get(str(ticker))
+        held = model.fund_companies.get(str(ticker))
         if held is None:
-            parts.append(pd.Series([float(value)], index=[company.at[ticker]]))
+            name = str(company.at[ticker])
+            direct[name] = direct.get(name, 0.0) + float(value)
         else:
-            parts.append(
-                pd.Series(held.to_numpy() * value, index=company.loc[held.index].to_numpy())
-            )
-    if not parts or total <= 0:
+            summed = summed.add(held * float(value), fill_value=0.0)
+    if total <= 0 or (summed.empty and not direct):
         return {}
-    summed = pd.concat(parts).groupby(level=0).sum() / total
+    summed = summed.add(pd.Series(direct, dtype=float), fill_value=0.0) / total
     top = summed.sort_values(ascending=False, kind="stable").head(LARGEST)
     return {str(k): float(v) for k, v in top.items()}

@@ -66,6 +66,15 @@ class MarketModel:
     def stocks(self) -> pd.DataFrame:
         return self.securities[self.securities["type"] == "stock"]
 
+    @cached_property
+    def fund_companies(self) -> dict[str, pd.Series]:
+        """Each fund's weights by company (a fund holding two share classes sums them)."""
+        company = self.securities["company"]
+        return {
+            fund: weights.groupby(company.loc[weights.index].to_numpy()).sum()
+            for fund, weights in self.fund_weights.items()
+        }
+
     def is_fund(self, ticker: str) -> bool:
         return bool(self.securities.at[ticker, "type"] == "fund")
 

@@ -310,6 +310,7 @@ def trade_bounds(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     can_sell = data.can_sell.to_numpy(dtype=bool)
     lower = np.where(can_sell, -np.where(x0 <= adv_cap, x0, part), 0.0)
     upper = inputs.buy_room.copy()
+    upper[inputs.kept_names] = 0.0  # a kept company may stay, not grow: none of its own bought
     frozen = inputs.mask(adjust.frozen)
     lower[frozen] = 0.0
     upper[frozen] = 0.0

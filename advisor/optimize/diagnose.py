@@ -173,7 +173,7 @@ def diagnose(
     """Why the target and the limits cannot all be met, and what would have to move."""
     solver = solver or Solver()
     options = solver.options
-    form = solver.formulation(Inputs(data, target, limits, options, adjust or Adjust()))
+    form = solver.formulation(Inputs(data, target, limits, options, solver.known(data, adjust)))
     closest = _closest(form, target, options.solvers) if target is not None else None
     slacks = {limit.name: cp.Variable(nonneg=True, name=limit.name) for limit in form.limits}
     cost = sum((s / max(abs(_limit(form, name)), 0.01) for name, s in slacks.items()), start=0.0)

@@ -23,9 +23,6 @@ PAD: Final = 32
 COMPILED_SIZE: Final = 128  # names; beyond it the solver's own time dominates (problem.py)
 ROW_PAD: Final = 8  # company rows of a compiled problem are padded to a multiple of this
 BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
-# A company gets a constraint when it could reach this share of its cap (margins and repairs
-# tighten a cap by far less), so the rows, and the problem's shape, do not change between solves.
-REACHABLE: Final = 0.5
 
 
 class Part:
@@ -72,6 +69,8 @@ class Adjust:
     frozen: tickers that must not trade. at_least: ticker -> a signed minimum trade (share of V).
     soft_target: when > 0, the target band is a penalty of this weight, not a constraint.
     excluded: tickers that must end at zero (sold out, or not bought), for max_names.
+    companies: companies capped by a row of the look-through (the solver adds those it finds
+    above max_position; see Solver.solve).
     """
 
     reserve: float = 0.0
@@ -80,6 +79,7 @@ class Adjust:
     at_least: Mapping[str, float] = field(default_factory=dict)
     soft_target: float = 0.0
     excluded: frozenset[str] = frozenset()
+    companies: frozenset[str] = frozenset()  # held through several names, found at their cap
 
     def margin(self, name: str) -> float:
         return self.margins.get(name, 0.0)
@@ -96,8 +96,9 @@ class CompanyCaps:
 
     - `names`: a cap on each name alone (a company held through one name only; a fund);
     - `rows` x <= `row_caps`: companies held through several names (share classes, a stock and
-      a fund holding it), as rows of the look-through; `companies` are their indices.
-    Companies that cannot come near their cap get no constraint at all.
+      a fund holding it) that the solver found at their cap (Adjust.companies), as rows of the
+      look-through; `companies` are their indices. Most companies held through a fund never
+      come near the cap, and a row for each would slow every solve.
     """
 
     names: np.ndarray
@@ -167,6 +168,17 @@ class Inputs:
             return np.zeros(self.data.n)
         return np.asarray(0.5 * self.data.prices.to_numpy(dtype=float) / self.total)
 
+    @cached_property
+    def kept_names(self) -> np.ndarray:
+        """The stocks of kept companies (any share class) and the kept funds: not bought."""
+        through, kept = self.data.through, self.limits.kept
+        if not kept:
+            return np.zeros(self.data.n, dtype=bool)
+        rows = np.flatnonzero(through.companies.isin(list(kept)))
+        own = np.asarray((through.matrix[rows] >= 1.0 - 1e-12).sum(axis=0)).ravel() > 0
+        fund = self.data.is_fund.to_numpy(dtype=bool)
+        return np.asarray((own & ~fund) | (fund & self.mask(kept)))
+
     def company_cap(self, tight: float, room: float = 1.0) -> np.ndarray:
         """Each company's cap (share of V): `tight` (max_position less any margin) x `room`,
         or the share a kept company may stay at (not less: it is not to be sold down)."""
@@ -179,21 +191,18 @@ class Inputs:
         return caps
 
     @cached_property
-    def _reach(self) -> tuple[np.ndarray, np.ndarray]:
-        """Companies that could come near their cap, and how many names reach each."""
-        reach = np.minimum(1.0, self.x0 + self.buy_room)
-        matrix = self.data.through.matrix
-        most = matrix @ reach
-        live = matrix[:, reach > 0]
-        single = live.max(axis=1).toarray().ravel() if live.shape[1] else np.zeros(len(most))
-        near = np.minimum(most, single) > REACHABLE * self.company_cap(self.limits.max_position)
-        count = np.asarray((live != 0).sum(axis=1)).ravel()
-        return np.flatnonzero(near & (count >= 2)), np.flatnonzero(near & (count == 1))
+    def _companies(self) -> tuple[np.ndarray, np.ndarray]:
+        """Companies held through several names and given a row (Adjust.companies), and those
+        held through one name only (bounds on that name)."""
+        through = self.data.through
+        count = np.diff(through.matrix.tocsr().indptr)
+        rows = through.companies.isin(list(self.adjust.companies)) & (count >= 2)
+        return np.flatnonzero(rows), np.flatnonzero(count == 1)
 
     @property
     def company_rows(self) -> int:
         """Company rows of the problem: padded when compiled (the shape's), else as many."""
-        rows = len(self._reach[0])
+        rows = len(self._companies[0])
         return padded(rows, ROW_PAD) if self.size <= COMPILED_SIZE else rows
 
     def caps(self, tight: float, room: float) -> CompanyCaps:
@@ -202,12 +211,13 @@ class Inputs:
         company = self.company_cap(tight, room)
         matrix = data.through.matrix
         names = np.full(data.n, BIG)
-        multi, single = self._reach
+        multi, single = self._companies
         if len(single):
             part = matrix[single].tocoo()
             np.minimum.at(names, part.col, company[single][part.row] / part.data)
         fund_cap = self.limits.max_fund_position
         if fund_cap is not None:
+            fund_cap = max(fund_cap - self.adjust.margin("max_fund_position"), 0.0)
             fund = data.is_fund.to_numpy(dtype=bool)
             for i in np.flatnonzero(fund):
                 ticker = str(data.tickers[i])

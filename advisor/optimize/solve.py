@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import os
 import sys
 import warnings
@@ -32,6 +33,9 @@ INACCURATE = cp.OPTIMAL_INACCURATE
 INFEASIBLE = cp.INFEASIBLE
 # cvxpy's backend for parameterized problems: compiles 50-100 names in 20 ms (SCIPY's: 80-150)
 BACKEND = "COO"
+COMPANY_ROUNDS = 4  # solves adding rows for the companies found above max_position
+REMEMBERED = 8  # problems whose company rows a solver keeps
+ABOVE = 1e-9  # of V: a company this far above its cap gets a row
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class Solver:
     def __init__(self, options: SolveOptions | None = None) -> None:
         self.options = options or SolveOptions()
         self._forms: dict[Shape, Formulation] = {}
+        # The companies found above max_position, by the problem's data (the few last ones),
+        # so that repairs and searches of one account start with their rows.
+        self._rows: dict[int, tuple[ProblemData, frozenset[str]]] = {}
 
     def formulation(self, inputs: Inputs) -> Formulation:
         shape = Shape.of(inputs)
@@ -81,12 +88,33 @@ class Solver:
         limits: EffectiveLimits,
         adjust: Adjust | None = None,
     ) -> Solution:
-        """Lowest cost and risk change that meets the target band and every limit."""
-        inputs = Inputs(data, target, limits, self.options, adjust or Adjust())
-        form = self.formulation(inputs)
-        plain = not form.shape.compiled
-        status, solver, x = run(form.problem(), form.x, self.options.solvers, plain=plain)
-        return solution(form, status, solver, x)
+        """Lowest cost and risk change that meets the target band and every limit.
+
+        max_position on a company held through several names (a stock and a fund holding it)
+        is a row of the look-through, added only for the companies a solve finds above it,
+        then solved again (COMPANY_ROUNDS at most): most never come near it."""
+        adjust = self.known(data, adjust)
+        for _ in range(COMPANY_ROUNDS):
+            form = self.formulation(Inputs(data, target, limits, self.options, adjust))
+            plain = not form.shape.compiled
+            status, solver, x = run(form.problem(), form.x, self.options.solvers, plain=plain)
+            found = solution(form, status, solver, x)
+            over = _above_cap(form, x)
+            if not over:
+                break
+            adjust = dataclasses.replace(adjust, companies=adjust.companies | over)
+        self._rows[id(data)] = (data, adjust.companies)
+        while len(self._rows) > REMEMBERED:
+            del self._rows[next(iter(self._rows))]
+        return found
+
+    def known(self, data: ProblemData, adjust: Adjust | None = None) -> Adjust:
+        """`adjust` with the rows of the companies found above max_position for `data`."""
+        adjust = adjust or Adjust()
+        seen = self._rows.get(id(data))
+        if seen is None or seen[0] is not data:
+            return adjust
+        return dataclasses.replace(adjust, companies=adjust.companies | seen[1])
 
 
 def solve(
@@ -98,6 +126,21 @@ def solve(
 ) -> Solution:
     """One problem solved by a solver of its own (see Solver)."""
     return Solver(options).solve(data, target, limits, adjust)
+
+
+def _above_cap(form: Formulation, x: np.ndarray | None) -> frozenset[str]:
+    """The companies above their max_position at `x` (a solved formulation's), found by the
+    look-through: those held through several names without a row of their own."""
+    if x is None:
+        return frozenset()
+    inputs = form.inputs
+    assert inputs is not None
+    cap = next(limit for limit in form.limits if limit.name == "max_position")
+    through = inputs.data.through
+    weights = through.values(np.maximum(x[: inputs.data.n], 0.0))
+    caps = inputs.company_cap(cap.limit, getattr(cap, "room", 1.0))
+    over = weights > caps + ABOVE
+    return frozenset(str(c) for c in through.companies[over])
 
 
 def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) -> Solution:

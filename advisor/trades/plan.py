@@ -45,6 +45,7 @@ from advisor.trades.rounding import (
 )
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
+NUDGE: Final = 4.0  # trades below this times their minimum size are tried for noise
 COSTS: Final = ("spread", "impact")  # the optimizer's cost terms: reported costs stand in
 SIZE_ROUNDS: Final = 12  # relax-and-fix rounds for the minimum sizes (most need one or two)
 FEW: Final = 8  # small trades fixed at zero all at once; more are fixed the smaller half first
@@ -97,6 +98,16 @@ class Planner:
     solver: Solver
 
     def plan(self) -> TradePlan:
+        """The plan, each trade with its reason (reasons.py: worked out once, for the plan
+        given, not for each attempt on the way)."""
+        found = self._planned()
+        if found.trades.empty:
+            return found
+        why = reasons(self.data, found.quantities, self.limits, self.target)
+        trades = found.trades.assign(reason=why[found.trades.index])
+        return dataclasses.replace(found, trades=trades)
+
+    def _planned(self) -> TradePlan:
         """Out of reach (the convex problem is infeasible, or whole shares cannot keep every
         rule), the plan is the best proposal within the limits with the target soft, and a
         diagnosis."""
@@ -178,11 +189,11 @@ class Planner:
     def _sized(self, solution: Solution, adjust: Adjust) -> tuple[Planner, Solution, Adjust]:
         """Relax-and-fix for the minimum sizes (min_trade_value, min_trade_share, min_position):
         of the trades below their minimum, those under half of it are fixed at zero (names not
-        held leave the problem; when there are many, the smaller half of them first, as the
-        relaxation spreads money thinly over hundreds of names) and the problem solved again,
-        the others left free to grow; when that is infeasible, or none is under half, they are
-        fixed at the minimum instead. When no fixing is feasible, rounding and repair deal with
-        what is left. At most SIZE_ROUNDS rounds."""
+        held leave the problem) and the others at the minimum, and the problem solved again.
+        Where that is infeasible: only the first fixed at zero (all, then, as when the
+        relaxation spreads money thinly over hundreds of names, the smaller half, the smaller
+        quarter), else only the others at the minimum. When no fixing is feasible, rounding and
+        repair deal with what is left. At most SIZE_ROUNDS rounds."""
         part, found, base = self, solution, adjust
         for _ in range(SIZE_ROUNDS):
             data = part.data
@@ -192,11 +203,12 @@ class Planner:
             small = (size > NOISE * data.total_value) & (size < least * (1 - 1e-9))
             if not small.any():
                 break
-            fixings = [
-                part._dropped(d, base, size) for d in _smallest(small & (size < least / 2), size)
-            ]
-            fixings.append(part._lifted(small, base, trades))
-            for sub, fixed in fixings:
+            under = small & (size < least / 2)
+            none = np.zeros(len(small), dtype=bool)
+            tries = [(under, small & ~under), *((d, none) for d in _smallest(under, size))]
+            tries.append((none, small))
+            for drop, lift in tries:
+                sub, fixed = part._fixed(drop, lift, base, trades)
                 if sub is None:
                     continue
                 again = sub._solve(sub.target, fixed)
@@ -207,36 +219,27 @@ class Planner:
                 break
         return part, found, base
 
-    def _dropped(
-        self, drop: np.ndarray, base: Adjust, size: np.ndarray
+    def _fixed(
+        self, drop: np.ndarray, lift: np.ndarray, base: Adjust, trades: np.ndarray
     ) -> tuple[Planner | None, Adjust]:
-        """The planner and adjustment with the `drop` trades fixed at zero: holdings frozen,
-        other names out of the problem, with those the answer leaves untraded (None when
-        nothing would be left to trade)."""
-        data = self.data
-        held = data.values.to_numpy(dtype=float) > 0
-        idle = ~held & ((size <= NOISE * data.total_value) | drop)
-        if idle.all() or not drop.any():
-            return None, base
-        frozen = base.frozen | frozenset(str(t) for t in data.tickers[drop & held])
-        out = set(data.tickers[idle].astype(str))
-        at_least = {t: v for t, v in base.at_least.items() if t not in out}
-        fixed = dataclasses.replace(base, frozen=frozen, at_least=at_least)
-        return dataclasses.replace(self, data=data.subset(~idle)) if idle.any() else self, fixed
-
-    def _lifted(
-        self, lift: np.ndarray, base: Adjust, trades: np.ndarray
-    ) -> tuple[Planner | None, Adjust]:
-        """The adjustment with the `lift` trades fixed at their minimum, plus half a share so
-        that rounding keeps them there."""
+        """The planner and adjustment with the `drop` trades fixed at zero (holdings frozen,
+        other names out of the problem, with those the answer leaves untraded) and the `lift`
+        trades at their minimum, plus half a share so that rounding keeps them there. None
+        when nothing would be left to trade, or nothing is fixed."""
         data, total = self.data, self.data.total_value
+        held = data.values.to_numpy(dtype=float) > 0
+        idle = ~held & ((np.abs(trades) <= NOISE * total) | drop)
+        if idle.all() or not (drop.any() or lift.any()):
+            return None, base
         least = minimum(data, self.limits).to_numpy(dtype=float)
         least = least + 0.51 * data.prices.to_numpy(dtype=float) * self.limits.whole_shares
-        at_least = {**base.at_least, **{
-            str(t): float(np.sign(trades[i]) * 1.001 * least[i] / total)
-            for i, t in enumerate(data.tickers) if lift[i]
-        }}  # fmt: skip
-        return self, dataclasses.replace(base, at_least=at_least)
+        out = set(data.tickers[idle].astype(str))
+        at_least = {t: v for t, v in base.at_least.items() if t not in out}
+        at_least.update({str(t): float(np.sign(trades[i]) * 1.001 * least[i] / total)
+                         for i, t in enumerate(data.tickers) if lift[i]})  # fmt: skip
+        frozen = base.frozen | frozenset(str(t) for t in data.tickers[drop & held])
+        fixed = dataclasses.replace(base, frozen=frozen, at_least=at_least)
+        return dataclasses.replace(self, data=data.subset(~idle)) if idle.any() else self, fixed
 
     def _from_feasible(self, first: Solution, base: Adjust) -> TradePlan:
         """Round and repair the feasible `first`; if whole shares cannot keep every rule, the
@@ -379,11 +382,15 @@ class Planner:
         """`plan` less the trades that only nudge the risk model by less than they cost: a
         trade goes when the plan without it keeps every rule and scores better (reported
         costs plus the optimizer's other terms), the best such trade first, until none is
-        left."""
+        left. Only trades below NUDGE times their minimum size are tried: at the convex
+        optimum no trade can go to advantage, and rounding and the minimum sizes change
+        the small trades, not the large ones."""
         inputs = Inputs(self.data, aim, self.limits, self.solver.options, adjust)
         terms = [t for t in self.solver.formulation(inputs).terms if t.name not in COSTS]
         total = self.data.total_value
         prices = self.data.prices.to_numpy(dtype=float)
+        least = minimum(self.data, self.limits)[plan.trades.index]
+        small = plan.trades.index[plan.trades["value"] < NUDGE * least]
 
         def score(quantities: pd.Series) -> float:
             dx = quantities.to_numpy(dtype=float) * prices / total
@@ -392,10 +399,10 @@ class Planner:
 
         quantities, found = plan.quantities, list(plan.checks)
         soft = adjust.soft_target > 0
-        for _ in range(len(plan.trades)):
+        for _ in range(len(small)):
             now = score(quantities)
             trials = []
-            for ticker in quantities.index[quantities != 0]:
+            for ticker in small[quantities[small] != 0]:
                 trial = quantities.copy()
                 trial[ticker] = 0.0
                 gain = now - score(trial)
@@ -471,7 +478,6 @@ class Planner:
         traded = quantities[quantities != 0]
         prices = data.prices[traded.index]
         costs = checks.trade_costs(data, quantities)[traded.index]
-        why = reasons(data, quantities, self.limits, self.target)
         table = pd.DataFrame(
             {
                 "side": np.where(traded > 0, "buy", "sell"),
@@ -479,7 +485,7 @@ class Planner:
                 "price": prices,
                 "value": (traded * prices).abs(),
                 "cost": costs,
-                "reason": why[traded.index],
+                "reason": "",  # filled in once, for the plan given (Planner.plan)
             },
             index=traded.index,
         )
@@ -487,12 +493,12 @@ class Planner:
 
 
 def _smallest(drop: np.ndarray, size: np.ndarray) -> list[np.ndarray]:
-    """The trades to fix at zero, to try in turn: all of `drop`, or, when there are many, the
-    smaller half of them, then the smaller quarter."""
+    """The trades to fix at zero, to try in turn: all of `drop`, then, when there are many,
+    the smaller half of them, then the smaller quarter."""
     if drop.sum() <= FEW:
         return [drop] if drop.any() else []
     order = np.argsort(np.where(drop, size, np.inf), kind="stable")
-    out = []
+    out = [drop]
     for share in (2, 4):
         part = np.zeros(len(drop), dtype=bool)
         part[order[: int(drop.sum()) // share]] = True

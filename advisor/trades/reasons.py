@@ -126,20 +126,21 @@ def _positions(trades: Trades, target: Target | None) -> Found:
     today = through.values(data.values.to_numpy(dtype=float)) / data.total_value
     values = through.values(after.values.to_numpy(dtype=float))
     now = values / after.total
+    kept = through.companies.isin(list(limits.kept))
+    columns = through.matrix.tocsc()
     out: Found = []
     for i, moved in zip(trades.traded, trades.moved, strict=True):
         if moved >= 0:
             continue
-        column = through.matrix[:, [i]].tocoo()
-        for c, weight in zip(column.row, column.data, strict=True):
-            company = str(through.companies[c])
-            if company in limits.kept:
-                continue
-            without = (values[c] - moved * weight) / (after.total - moved)
-            if today[c] > cap + TOL or without > cap + TOL:
-                verb = "trim" if today[c] > cap + TOL else "keep"
-                moves = f"{shown(today[c], '%')} -> {shown(now[c], '%')}"
-                out.append((i, f"{verb} {company} {moves} (max_position {limit_text(cap, '%')})"))
+        rows = columns.indices[columns.indptr[i] : columns.indptr[i + 1]]
+        weight = columns.data[columns.indptr[i] : columns.indptr[i + 1]]
+        without = (values[rows] - moved * weight) / (after.total - moved)
+        served = ~kept[rows] & ((today[rows] > cap + TOL) | (without > cap + TOL))
+        for c in rows[served]:
+            verb = "trim" if today[c] > cap + TOL else "keep"
+            moves = f"{shown(today[c], '%')} -> {shown(now[c], '%')}"
+            company = through.companies[c]
+            out.append((int(i), f"{verb} {company} {moves} (max_position {limit_text(cap, '%')})"))
     return out
 
 

@@ -27,6 +27,7 @@ MARGINS: Final = (
     *RISK_LIMITS,
     "max_turnover",
     "max_position",
+    "max_fund_position",
     "sector_drift_max",
     "cash_min",
     "cash_max",
