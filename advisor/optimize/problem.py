@@ -82,17 +82,7 @@ class Formulation:
         self.bounds = con.TradeBounds(n)
         self.x = cp.Variable(n, name="x")
         self._dx = cp.Variable(n, name="dx") if shape.compiled else None
-        terms: list[trm.Term] = [
-            trm.SpreadCost(n),
-            trm.ImpactCost(n, shape.impact_power),
-            trm.RiskChange(n, shape.factors, options.risk_aversion),
-            trm.CashDrift(options.cash_drift),
-        ]
-        if shape.target is TargetForm.SOFT:
-            terms.append(trm.TargetMiss(n))
-        if shape.target is not TargetForm.NONE:
-            terms.append(trm.TargetPull(n, options.centre_weight))
-        self.terms = tuple(terms)
+        self.terms = objective_terms(shape, options)
         limits: list[con.Limit] = [
             con.RatioMax(name, measure, n) for name, measure in RISK_LIMITS.items()
         ]
@@ -167,6 +157,33 @@ class Formulation:
     def problem(self) -> cp.Problem:
         """The problem with the numbers bound now."""
         return self._problem if self._problem is not None else self._state()
+
+
+def objective_terms(shape: Shape, options: SolveOptions) -> tuple[trm.Term, ...]:
+    """The terms of the objective of a Shape, unbound."""
+    n = shape.size
+    terms: list[trm.Term] = [
+        trm.SpreadCost(n),
+        trm.ImpactCost(n, shape.impact_power),
+        trm.RiskChange(n, shape.factors, options.risk_aversion),
+        trm.CashDrift(options.cash_drift),
+    ]
+    if shape.target is TargetForm.SOFT:
+        terms.append(trm.TargetMiss(n))
+    if shape.target is not TargetForm.NONE:
+        terms.append(trm.TargetPull(n, options.centre_weight))
+    return tuple(terms)
+
+
+def evaluation(inputs: Inputs, leave_out: tuple[str, ...] = ()) -> list[trm.Term]:
+    """The objective's terms bound to `inputs`, to evaluate at numpy trades (not to solve):
+    cheaper than binding a whole formulation. `leave_out` names terms not wanted."""
+    terms = [
+        t for t in objective_terms(Shape.of(inputs), inputs.options) if t.name not in leave_out
+    ]
+    for term in terms:
+        term.bind(inputs)
+    return terms
 
 
 def build(

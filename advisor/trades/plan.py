@@ -32,6 +32,7 @@ from advisor.optimize.diagnose import (
     rounding_diagnosis,
 )
 from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
+from advisor.optimize.problem import evaluation
 from advisor.optimize.solve import Solution, Solver
 from advisor.portfolio import Target
 from advisor.trades.reasons import reasons
@@ -385,28 +386,34 @@ class Planner:
         left. Only trades below NUDGE times their minimum size are tried: at the convex
         optimum no trade can go to advantage, and rounding and the minimum sizes change
         the small trades, not the large ones."""
-        inputs = Inputs(self.data, aim, self.limits, self.solver.options, adjust)
-        terms = [t for t in self.solver.formulation(inputs).terms if t.name not in COSTS]
-        total = self.data.total_value
-        prices = self.data.prices.to_numpy(dtype=float)
         least = minimum(self.data, self.limits)[plan.trades.index]
         small = plan.trades.index[plan.trades["value"] < NUDGE * least]
+        if small.empty:
+            return plan
+        inputs = Inputs(self.data, aim, self.limits, self.solver.options, adjust)
+        terms = evaluation(inputs, leave_out=COSTS)
+        total = self.data.total_value
+        prices = self.data.prices.to_numpy(dtype=float)
+        position = {t: i for i, t in enumerate(self.data.tickers)}
 
-        def score(quantities: pd.Series) -> float:
-            dx = quantities.to_numpy(dtype=float) * prices / total
-            cost = float(checks.trade_costs(self.data, quantities).sum()) / total
-            return cost + float(sum(float(term(dx)) for term in terms))
+        def score(dx: np.ndarray) -> float:
+            return float(sum(float(term(dx)) for term in terms))
 
         quantities, found = plan.quantities, list(plan.checks)
         soft = adjust.soft_target > 0
         for _ in range(len(small)):
-            now = score(quantities)
+            dx = quantities.to_numpy(dtype=float) * prices / total
+            costs = checks.trade_costs(self.data, quantities) / total  # one trade's own cost
+            now = score(dx)
             trials = []
             for ticker in small[quantities[small] != 0]:
-                trial = quantities.copy()
-                trial[ticker] = 0.0
-                gain = now - score(trial)
+                i = position[ticker]
+                without = dx.copy()
+                without[i] = 0.0
+                gain = now + float(costs.iloc[i]) - score(without)
                 if gain > 1e-12:
+                    trial = quantities.copy()
+                    trial[ticker] = 0.0
                     trials.append((gain, str(ticker), trial))
             for _, _, trial in sorted(trials, key=lambda t: (-t[0], t[1])):
                 tried = self._checks(trial)
