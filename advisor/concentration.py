@@ -87,7 +87,7 @@ def largest(model: MarketModel, values: pd.Series, total: float) -> dict[str, fl
     direct: dict[str, float] = {}
     summed = pd.Series(dtype=float)
     for ticker, value in values[values > 0].items():
-        held = model.fund_companies.get(str(ticker))
+        held = model.fund_companies(str(ticker))
         if held is None:
             name = str(company.at[ticker])
             direct[name] = direct.get(name, 0.0) + float(value)

@@ -58,6 +58,8 @@ def case(name: str, data: ProblemData, target: Target | None, given: Limits) -> 
     out = {"case": name, "names": str(data.n)}
     if not relaxed.feasible:
         return {**out, "relaxed": "infeasible"}
+    if relaxed.objective < 1e-9:
+        return {**out, "relaxed": "nothing to do"}
     traded = int((relaxed.trades.abs() > 1e-6 * data.total_value).sum())
     out["relaxed"] = f"{1e4 * relaxed.objective:.2f} bp, {traded} trades"
     for label, limits in (("whole shares", whole), ("as shipped", shipped)):

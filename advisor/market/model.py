@@ -66,14 +66,20 @@ class MarketModel:
     def stocks(self) -> pd.DataFrame:
         return self.securities[self.securities["type"] == "stock"]
 
+    def fund_companies(self, fund: str) -> pd.Series | None:
+        """A fund's weights by company (two share classes summed); None for a stock. Worked
+        out for the funds asked about only: `advisor score` waits for each."""
+        weights = self.fund_weights.get(fund)
+        if weights is None:
+            return None
+        if fund not in self._by_company:
+            company = self.securities["company"].loc[weights.index].to_numpy()
+            self._by_company[fund] = weights.groupby(company).sum()
+        return self._by_company[fund]
+
     @cached_property
-    def fund_companies(self) -> dict[str, pd.Series]:
-        """Each fund's weights by company (a fund holding two share classes sums them)."""
-        company = self.securities["company"]
-        return {
-            fund: weights.groupby(company.loc[weights.index].to_numpy()).sum()
-            for fund, weights in self.fund_weights.items()
-        }
+    def _by_company(self) -> dict[str, pd.Series]:
+        return {}
 
     def is_fund(self, ticker: str) -> bool:
         return bool(self.securities.at[ticker, "type"] == "fund")
