@@ -97,12 +97,11 @@ class CompanyCaps:
     - `names`: a cap on each name alone (a company held through one name only; a fund);
     - `rows` x <= `row_caps`: companies held through several names (share classes, a stock and
       a fund holding it) that the solver found at their cap (Adjust.companies), as rows of the
-      look-through; `companies` are their indices. Most companies held through a fund never
-      come near the cap, and a row for each would slow every solve.
+      look-through. Most companies held through a fund never come near the cap, and a row for
+      each would slow every solve.
     """
 
     names: np.ndarray
-    companies: np.ndarray
     rows: Any  # scipy sparse, companies x names
     row_caps: np.ndarray
 
@@ -223,7 +222,7 @@ class Inputs:
                 ticker = str(data.tickers[i])
                 cap = max(kept[ticker].cap, fund_cap * room) if ticker in kept else fund_cap * room
                 names[i] = min(names[i], cap)
-        return CompanyCaps(names, multi, matrix[multi], company[multi])
+        return CompanyCaps(names, matrix[multi], company[multi])
 
     @property
     def with_sectors(self) -> bool:
