@@ -312,6 +312,13 @@ def apply(
             "--lots", help="Which tax lots a sale takes first: hifo (highest cost), fifo, lifo."
         ),
     ] = "hifo",
+    allow_price_move: Annotated[
+        bool,
+        typer.Option(
+            "--allow-price-move",
+            help="Accept fill prices more than 20% away from the proposal's price.",
+        ),
+    ] = False,
 ) -> None:
     """Update the portfolio file with executed fills (keeps comments; old file kept as .bak)."""
 
@@ -325,7 +332,9 @@ def apply(
             raise InputError(
                 Location("--lots"), "is not a lot rule", value=lots, fix="use hifo, fifo or lifo"
             ) from None
-        done = apply_fills(proposal, fills, portfolio=portfolio, lot_rule=rule)
+        done = apply_fills(
+            proposal, fills, portfolio=portfolio, lot_rule=rule, allow_price_move=allow_price_move
+        )
         for ticker, (before, after) in done.shares.items():
             typer.echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")

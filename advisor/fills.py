@@ -1,10 +1,13 @@
 """Applying executed fills to the portfolio file (`advisor apply`).
 
 A saved proposal says which file it was made from (its path and sha256) and which trades it
-proposed. The fills a broker executed (ticker, side, shares, price, optional date) are checked
-against both, then the file's holdings, tax lots and cash are updated in place: ruamel.yaml's
-round trip keeps comments and layout, the old file is kept as `<name>.bak`, and both writes are
-atomic. Nothing is written unless every fill is valid.
+proposed. The proposal's trades are checked first (numbers, sides, tickers of the portfolio's
+model); the fills a broker executed (ticker, side, shares, price, optional date) are checked
+against them and the holdings, then the file's holdings, tax lots and cash are updated in place:
+ruamel.yaml's round trip keeps comments and layout. The file is locked from the sha256 check to
+the write (advisor/portfolio/rewrite.py), the new text must pass the loader `advisor validate`
+uses, the old file is kept as `<name>.bak`, and both writes are atomic. Nothing is written
+unless every fill is valid. Fills are applied as a set: their order in the file does not matter.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import csv
 import hashlib
 import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -21,16 +25,17 @@ from pathlib import Path
 
 from advisor.enums import Side
 from advisor.errors import InputError, Location
-from advisor.portfolio import Portfolio
 from advisor.portfolio.editing import EditableYaml
-from advisor.portfolio.loading import load_portfolio
+from advisor.portfolio.rewrite import locked, read_regular, replace
 from advisor.portfolio.tickers import ticker_key
-from advisor.proposal import Order, Orders, read_orders
-from advisor.writing import write_atomic
+from advisor.proposal import FIX, Order, Orders, read_orders
 
 REQUIRED = ("ticker", "side", "shares", "price")
 OPTIONAL = ("date",)
 TOLERANCE = 1e-9  # relative slack when comparing share counts
+MAX_PRICE_MOVE = 0.20  # a fill this far from the proposal's price is more likely a typo
+# Plain decimals only: float() would also take 1_0, 1e308, inf and nan.
+NUMBER = re.compile(r"(\d{1,12}(\.\d{0,12})?|\.\d{1,12})")
 
 
 class LotRule(StrEnum):
@@ -73,78 +78,154 @@ def apply_fills(
     *,
     portfolio: Path | None = None,
     lot_rule: LotRule = LotRule.hifo,
+    allow_price_move: bool = False,
     today: date | None = None,
 ) -> Applied:
-    """Check every fill, then update the portfolio file; raise InputError before any write."""
+    """Check the proposal and every fill, then update the portfolio file; raise InputError
+    before any write."""
+    from advisor.scoring import load_inputs
+
     orders = read_orders(proposal_path)
-    path, raw = _portfolio_bytes(orders, proposal_path, portfolio)
-    loaded = load_portfolio(path)
-    held: dict[str, float] = defaultdict(float)
-    for holding in loaded.portfolio.holdings:
-        held[ticker_key(holding.ticker)] += holding.quantity
-    fills = read_fills(fills_path, orders.trades, held, today or date.today())
-    document = EditableYaml(raw.decode("utf-8-sig"))
-    before = {f.ticker: document.shares(f.ticker) for f in fills}
-    cash_before = float(loaded.portfolio.cash)
-    cash_after = round(cash_before + math.fsum(f.cash for f in fills), 2)
-    if cash_after < 0:
-        spent = -math.fsum(f.cash for f in fills)
-        raise InputError(
-            Location(fills_path, field="buys"),
-            f"spend ${spent:,.2f} net of sales, more than the ${cash_before:,.2f} cash held",
-            fix="check the prices and share counts (a portfolio file cannot record a negative "
-            "cash balance)",
+    _check_trades(proposal_path, orders.trades)
+    rows = _rows(fills_path)
+    path = portfolio or Path(orders.inputs.portfolio)
+    fix = (
+        "run apply from the folder where rebalance was run, or give --portfolio PATH"
+        if portfolio is None
+        else "give the portfolio file the proposal was made from"
+    )
+    with locked(path, fix) as current:
+        _check_unchanged(hashlib.sha256(current.raw).hexdigest(), orders, proposal_path, path)
+        loaded, market = load_inputs(current.path)
+        _check_unchanged(loaded.sha256, orders, proposal_path, path)  # read again: the same
+        for i, trade in enumerate(orders.trades):
+            if market.tickers.resolve(trade.ticker) is None:
+                raise InputError(
+                    Location(proposal_path, field=f"trades[{i}].ticker"),
+                    f"is not in model {market.name}",
+                    value=trade.ticker,
+                    fix=f"trades must be securities of the portfolio's model; {FIX}",
+                )
+        held: dict[str, float] = defaultdict(float)
+        for holding in loaded.portfolio.holdings:
+            held[ticker_key(holding.ticker)] += holding.quantity
+        fills = read_fills(
+            fills_path,
+            rows,
+            orders.trades,
+            held,
+            today or date.today(),
+            allow_price_move=allow_price_move,
         )
-    for fill in fills:
-        if fill.side == Side.BUY:
-            document.buy(fill.ticker, fill.shares, fill.price, fill.acquired)
-        else:
-            document.sell(fill.ticker, fill.shares, lot_rule.value)
-    document.set_cash(cash_after)
-    text = document.dump()
-    _check_valid(text)
-    backup = path.with_name(path.name + ".bak")
-    write_atomic(backup, raw)
-    write_atomic(path, text)
+        cash_before = float(loaded.portfolio.cash)
+        cash_after = round(cash_before + math.fsum(f.cash for f in fills), 2)
+        if cash_after < 0:
+            spent = -math.fsum(f.cash for f in fills)
+            raise InputError(
+                Location(fills_path, field="buys"),
+                f"spend ${spent:,.2f} net of sales, more than the ${cash_before:,.2f} cash held",
+                fix="check the prices and share counts (a portfolio file cannot record a "
+                "negative cash balance)",
+            )
+        document = EditableYaml(current.raw.decode("utf-8-sig"))
+        before = {t.ticker: document.shares(t.ticker) for t in _traded(orders.trades, fills)}
+        _edit(document, orders.trades, fills, lot_rule)
+        document.set_cash(cash_after)
+        backup = current.path.with_name(current.path.name + ".bak")
+        replace(current, document.dump(), lambda new: _check_valid(new, current.path), backup)
     after = {t: (before[t], document.shares(t)) for t in before}
-    return Applied(path, backup, tuple(fills), cash_before, cash_after, after)
+    return Applied(current.path, backup, tuple(fills), cash_before, cash_after, after)
 
 
-def _portfolio_bytes(
-    orders: Orders, proposal_path: Path, override: Path | None
-) -> tuple[Path, bytes]:
-    inputs = orders.inputs
-    path = override or Path(inputs.portfolio)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        fix = (
-            "run apply from the folder where rebalance was run, or give --portfolio PATH"
-            if override is None
-            else "give the portfolio file the proposal was made from"
-        )
-        raise InputError(
-            Location(path, field="file"), f"cannot be read ({exc.strerror})", fix=fix
-        ) from exc
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != inputs.sha256:
+def _check_trades(path: Path, trades: list[Order]) -> None:
+    """Every trade a positive, finite number of shares at a positive, finite price, each
+    ticker once (fills are matched to trades by ticker)."""
+    seen: dict[str, int] = {}
+    for i, trade in enumerate(trades):
+        for name in ("shares", "price"):
+            value = getattr(trade, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(
+                    Location(path, field=f"trades[{i}].{name}"),
+                    "is not a positive finite number",
+                    value=value,
+                    fix=FIX,
+                )
+        key = ticker_key(trade.ticker)
+        if key in seen:
+            raise InputError(
+                Location(path, field=f"trades[{i}].ticker"),
+                f"is traded twice (also trades[{seen[key]}])",
+                value=trade.ticker,
+                fix=FIX,
+            )
+        seen[key] = i
+
+
+def _check_unchanged(digest: str, orders: Orders, proposal_path: Path, path: Path) -> None:
+    if digest != orders.inputs.sha256:
         raise InputError(
             Location(path, field="file"),
-            f"has changed since the proposal was made (sha256 {digest[:12]}..., the proposal "
-            f"{proposal_path} was made from {inputs.sha256[:12]}...)",
+            f"has changed since the proposal was made: already applied, or edited (sha256 "
+            f"{digest[:12]}..., the proposal {proposal_path} was made from "
+            f"{orders.inputs.sha256[:12]}...)",
             fix="run `advisor rebalance` again and apply the fills against the new proposal",
         )
-    return path, raw
 
 
-def read_fills(path: Path, trades: list[Order], held: dict[str, float], today: date) -> list[Fill]:
-    """Parse the fills CSV and check each fill against the proposal and the holdings."""
-    rows = _rows(path)
+def _traded(trades: list[Order], fills: list[Fill]) -> list[Order]:
+    """The trades with at least one fill, in the proposal's order."""
+    filled = {ticker_key(f.ticker) for f in fills}
+    return [t for t in trades if ticker_key(t.ticker) in filled]
+
+
+def _edit(document: EditableYaml, trades: list[Order], fills: list[Fill], rule: LotRule) -> None:
+    """Apply the fills as a set: trade by trade in the proposal's order, a buy's lots by date
+    (then price and size), a ticker's sales at once; so the fills file's order does not matter."""
+    by_ticker: dict[str, list[Fill]] = defaultdict(list)
+    for fill in fills:
+        by_ticker[ticker_key(fill.ticker)].append(fill)
+    for trade in _traded(trades, fills):
+        group = by_ticker[ticker_key(trade.ticker)]
+        if trade.side == Side.SELL:
+            document.sell(trade.ticker, math.fsum(f.shares for f in group), rule.value)
+            continue
+        for fill in sorted(group, key=lambda f: (f.acquired, f.price, f.shares)):
+            document.buy(trade.ticker, fill.shares, fill.price, fill.acquired)
+
+
+def _check_valid(new: Path, path: Path) -> None:
+    """The updated file must pass the checks of `advisor validate`, or nothing is written."""
+    from advisor.scoring import load_inputs, positions
+
+    try:
+        loaded, market = load_inputs(new)
+        positions(loaded, market)
+    except InputError as exc:
+        where = Location(path, exc.location.line, exc.location.field)
+        raise InputError(
+            where,
+            f"would not be valid after the fills ({exc.problem}); nothing was written",
+            value=exc.value,
+            fix=exc.fix or "check the fills",
+        ) from exc
+
+
+def read_fills(
+    path: Path,
+    rows: list[tuple[int, dict[str, str]]],
+    trades: list[Order],
+    held: dict[str, float],
+    today: date,
+    *,
+    allow_price_move: bool = False,
+) -> list[Fill]:
+    """Check each fill of the fills CSV against the proposal and the holdings."""
     proposed = {ticker_key(t.ticker): t for t in trades}
     filled: dict[str, float] = defaultdict(float)
     fills = []
     for line, row in rows:
-        fill = _fill(path, line, row, proposed, today)
+        fill = _fill(path, line, row, proposed, today, allow_price_move)
         key = ticker_key(fill.ticker)
         filled[key] += fill.shares
         total, trade = filled[key], proposed[key]
@@ -174,14 +255,10 @@ def read_fills(path: Path, trades: list[Order], held: dict[str, float], today: d
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """The fills CSV's rows with their line numbers, after its header."""
+    raw = read_regular(path, "fills file", "give the path of the fills CSV")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            Location(path, field="file"),
-            f"cannot be read ({exc.strerror})",
-            fix="give the path of the fills CSV",
-        ) from exc
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             Location(path, field="file"), "is not UTF-8 text", fix="save it as CSV (UTF-8)"
@@ -248,7 +325,12 @@ def _header(path: Path, line: int, values: list[str]) -> list[str]:
 
 
 def _fill(
-    path: Path, line: int, row: dict[str, str], proposed: dict[str, Order], today: date
+    path: Path,
+    line: int,
+    row: dict[str, str],
+    proposed: dict[str, Order],
+    today: date,
+    allow_price_move: bool,
 ) -> Fill:
     def error(field: str, problem: str, fix: str) -> InputError:
         return InputError(Location(path, line, field), problem, value=row[field], fix=fix)
@@ -282,6 +364,14 @@ def _fill(
             "is not a positive number",
             "write the price per share, e.g. 190.04 (no $ or thousands separators)",
         )
+    move = price / trade.price - 1
+    if abs(move) > MAX_PRICE_MOVE + 1e-12 and not allow_price_move:
+        raise error(
+            "price",
+            f"is {move:+.1%} from the proposal's price {trade.price:g} for {trade.ticker}, "
+            f"more than the {MAX_PRICE_MOVE:.0%} allowed",
+            "check the fill (a typo?); if the price really moved that far, give --allow-price-move",
+        )
     acquired = today
     if "date" in row:
         try:
@@ -292,15 +382,8 @@ def _fill(
 
 
 def _positive(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
+    """A plain positive decimal such as 59 or 190.04; None for anything else."""
+    if not NUMBER.fullmatch(text):
         return None
-    return value if math.isfinite(value) and value > 0 else None
-
-
-def _check_valid(text: str) -> None:
-    """The updated file must still be a valid portfolio (a failure here is a bug)."""
-    from ruamel.yaml import YAML
-
-    Portfolio.model_validate(YAML(typ="safe", pure=True).load(text), strict=True)
+    value = float(text)
+    return value if value > 0 else None

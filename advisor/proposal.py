@@ -187,13 +187,13 @@ def read_orders(path: Path) -> Orders:
 
 
 def _read(path: Path, model: type[M]) -> M:
+    from advisor.portfolio.rewrite import read_regular
+
+    raw = read_regular(path, "proposal", FIX)  # a regular file of at most 10 MB
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Location(path, field="file"), "does not exist", fix=FIX) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        problem = f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
-        raise InputError(Location(path, field="file"), problem, fix=FIX) from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(Location(path, field="file"), f"cannot be read ({exc})", fix=FIX) from exc
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
@@ -210,6 +210,8 @@ def _located(path: Path, text: str, exc: ValidationError) -> InputError:
         except json.JSONDecodeError as bad:
             where = Location(path, bad.lineno, "JSON")
             return InputError(where, f"is not valid JSON ({bad.msg})", fix=FIX)
+        except RecursionError:  # nested deeper than the standard parser goes
+            pass
         return InputError(Location(path, field="JSON"), f"is not valid JSON ({error['msg']})")
     field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
     where = Location(path, field=field.lstrip(".") or "top level")

@@ -246,18 +246,18 @@ def test_partial_fills_and_a_new_flow_holding(
     setup: Callable[..., tuple[Path, Path]], tmp_path: Path
 ) -> None:
     trades = [
-        {"ticker": "VB", "side": "BUY", "shares": 20, "price": 250.0},
+        {"ticker": "AAON", "side": "BUY", "shares": 20, "price": 250.0},
         {"ticker": "NVDA", "side": "SELL", "shares": 59, "price": 190.04},
     ]
     portfolio, proposal = setup(trades)
     fills = fills_csv(
         tmp_path / "fills.csv",
-        [("vb", "buy", 5, 249.5), ("VB", "BUY", 7, 250.5), ("NVDA", "SELL", 30, 190.0)],
+        [("aaon", "buy", 5, 249.5), ("AAON", "BUY", 7, 250.5), ("NVDA", "SELL", 30, 190.0)],
     )
     done = apply_fills(proposal, fills)
-    assert done.shares == {"VB": (0.0, 12.0), "NVDA": (300.0, 270.0)}
+    assert done.shares == {"AAON": (0.0, 12.0), "NVDA": (300.0, 270.0)}
     text = portfolio.read_text()
-    assert "  - {ticker: VB, shares: 12}\ntarget:" in text
+    assert "  - {ticker: AAON, shares: 12}\ntarget:" in text
     assert "  - {ticker: NVDA, shares: 270}\n" in text
     assert done.cash_after == round(40000 - 5 * 249.5 - 7 * 250.5 + 30 * 190.0, 2)
     assert "cash: 42699.00\n" in text
@@ -288,7 +288,7 @@ LOT_TRADES = [
     {"ticker": "MSFT", "side": "SELL", "shares": 25, "price": 400.0},
     {"ticker": "AEIS", "side": "BUY", "shares": 10, "price": 230.0},
     {"ticker": "IWM", "side": "BUY", "shares": 5, "price": 260.0},
-    {"ticker": "VB", "side": "BUY", "shares": 4, "price": 250.0},
+    {"ticker": "AAON", "side": "BUY", "shares": 4, "price": 250.0},
 ]
 
 
@@ -301,7 +301,7 @@ def test_lots_sell_highest_cost_first_and_each_buy_adds_a_dated_lot(tmp_path: Pa
             ("AEIS", "BUY", 6, 229.5, "2026-02-11"),
             ("AEIS", "BUY", 4, 230.25, "2026-02-12"),
             ("IWM", "BUY", 5, 260, "2026-02-12"),
-            ("VB", "BUY", 4, 250, "2026-02-13"),
+            ("AAON", "BUY", 4, 250, "2026-02-13"),
         ],
         header="ticker,side,shares,price,date",
     )
@@ -323,7 +323,7 @@ holdings:
       - {shares: 15, cost_basis: 260.00, acquired: 2025-11-03}
       - {shares: 6, cost_basis: 229.5, acquired: 2026-02-11}
       - {shares: 4, cost_basis: 230.25, acquired: 2026-02-12}
-  - ticker: VB
+  - ticker: AAON
     lots:
       - {shares: 4, cost_basis: 250, acquired: 2026-02-13}
 """

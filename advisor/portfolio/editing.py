@@ -30,6 +30,9 @@ class EditableYaml:
         if "holdings" not in self.doc or self.doc["holdings"] is None:
             self.doc["holdings"] = CommentedSeq()
         self.holdings: CommentedSeq = self.doc["holdings"]
+        # Decided once, from the file as it was: a sale emptying the last lots must not change
+        # how a buy of a new holding is written (fills are applied in any order).
+        self.keeps_lots = any(isinstance(h, CommentedMap) and "lots" in h for h in self.holdings)
 
     def dump(self) -> str:
         out = io.StringIO()
@@ -57,9 +60,8 @@ class EditableYaml:
     def buy(self, ticker: str, shares: float, price: float, acquired: date) -> None:
         """More shares of a holding; a new lot where the holding (or the file) keeps lots."""
         holding = self.find(ticker)
-        keeps_lots = any("lots" in h for h in self.holdings)
         if holding is None:
-            holding = self._new_holding(ticker, keeps_lots)
+            holding = self._new_holding(ticker, self.keeps_lots)
         if "lots" in holding:
             lots = holding["lots"]
             lot = _like(
