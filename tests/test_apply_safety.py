@@ -110,7 +110,6 @@ def test_a_waiting_apply_follows_the_replaced_file(tmp_path: Path) -> None:
     must lock and read the new file, not the old one: it is refused, and the new file stays."""
     portfolio, proposal = make(tmp_path)
     fills = fills_csv(tmp_path / "fills.csv", "NVDA,SELL,10,190")
-    inode = portfolio.stat().st_ino
     fd = os.open(portfolio, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)
     process = subprocess.Popen(
@@ -123,9 +122,9 @@ def test_a_waiting_apply_follows_the_replaced_file(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 60
-        while not waiting_on(inode) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert waiting_on(inode), "apply never waited on the lock"
+        while not has_open(process.pid, portfolio) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert has_open(process.pid, portfolio), "apply never opened the portfolio file"
         # "Another apply" replaces the file while holding the lock, as apply does.
         replaced = ROTATION.read_text().replace("cash: 40000.00", "cash: 41900.00")
         (tmp_path / "new.tmp").write_text(replaced)
@@ -138,12 +137,31 @@ def test_a_waiting_apply_follows_the_replaced_file(tmp_path: Path) -> None:
     assert portfolio.read_text() == replaced
 
 
-def waiting_on(inode: int) -> bool:
-    """Whether a process waits for a flock on the file with this inode (Linux's /proc/locks)."""
-    return any(
-        "->" in line and line.split()[-3].endswith(f":{inode}")
-        for line in Path("/proc/locks").read_text().splitlines()
-    )
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has the file `path` open (it then waits for our lock)."""
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.readlink(fd) == str(path) for fd in folder.iterdir())
+    except OSError:  # an fd closed meanwhile
+        return False
+
+
+def test_a_lock_held_too_long_ends_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portfolio, proposal = make(tmp_path)
+    fills = fills_csv(tmp_path / "f.csv", "NVDA,SELL,5,190")
+    monkeypatch.setattr(rewrite, "LOCK_WAIT", 0.2)
+    before = snapshot(tmp_path)
+    fd = os.open(portfolio, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        code, _, err = invoke("apply", proposal, "--fills", fills)
+    finally:
+        os.close(fd)
+    assert code == 2
+    assert f"error: {portfolio}: file is locked by another process (waited 0.2 s)" in err
+    assert snapshot(tmp_path) == before
 
 
 # The file's identity and form

@@ -16,6 +16,7 @@ import fcntl
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 from advisor.errors import InputError, Location
 
 MAX_BYTES = 10_000_000  # a portfolio file or a fills file; far above any real one
-_LOCK_TRIES = 50  # each retry means another apply replaced the file meanwhile
+LOCK_WAIT = 30.0  # seconds to wait for another apply of the same file to finish
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,16 @@ def read_regular(path: Path, what: str, fix: str) -> bytes:
 def locked(path: Path, fix: str) -> Iterator[Locked]:
     """Hold an exclusive lock on the file `path` names (through symlinks) while in the block."""
     real = Path(os.path.realpath(path))
-    for _ in range(_LOCK_TRIES):
-        fd = _open(real, fix)
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        fd = _open(real, fix, shown=path)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not _lock(fd, deadline):
+                raise InputError(
+                    Location(real, field="file"),
+                    f"is locked by another process (waited {LOCK_WAIT:g} s)",
+                    fix="let the other apply finish, then try again",
+                )
             if not _same_file(fd, real):  # replaced while we waited: lock the new one
                 continue
             info = os.fstat(fd)
@@ -63,11 +70,18 @@ def locked(path: Path, fix: str) -> Iterator[Locked]:
             return
         finally:
             os.close(fd)  # closing releases the lock
-    raise InputError(
-        Location(real, field="file"),
-        "kept being replaced while apply waited for it",
-        fix="let the other apply finish, then run rebalance again",
-    )
+
+
+def _lock(fd: int, deadline: float) -> bool:
+    """Take an exclusive flock on `fd`, waiting until `deadline` at most."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
 
 def replace(locked_file: Locked, text: str, check: Callable[[Path], None], backup: Path) -> None:
@@ -94,19 +108,21 @@ def replace(locked_file: Locked, text: str, check: Callable[[Path], None], backu
         new.unlink(missing_ok=True)
 
 
-def _open(path: Path, fix: str) -> int:
+def _open(path: Path, fix: str, shown: Path | None = None) -> int:
+    """A read-only descriptor of the regular file `path` (errors name `shown`, if given)."""
+    where = Location(shown or path, field="file")
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         known = {FileNotFoundError: "does not exist", IsADirectoryError: "is a directory"}
         problem = known.get(type(exc), f"cannot be read ({exc.strerror})")
-        raise InputError(Location(path, field="file"), problem, fix=fix) from exc
+        raise InputError(where, problem, fix=fix) from exc
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise InputError(Location(path, field="file"), f"is {kind}", fix=fix)
+        raise InputError(where, f"is {kind}", fix=fix)
     return fd
 
 
