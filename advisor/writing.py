@@ -1,12 +1,22 @@
 """Writing outputs: figures at a fixed number of significant digits (stable across platforms,
-so the same inputs give the same bytes), and atomic file writes (a reader sees the old file or
-the new one, never half of either)."""
+so the same inputs give the same bytes), output paths checked before any work, and files
+written all together or not at all (a reader sees the old files or the new ones, never half).
+
+A file-system fault while writing (no space, no permission, a folder where a file should be)
+is the user's to fix, so it is an InputError naming the path and the system's reason (exit 2).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+from advisor.errors import InputError, Location
 
 SIGNIFICANT_DIGITS = 8
 
@@ -36,3 +46,204 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def reason(exc: OSError) -> str:
+    """The system's reason for a failed file operation: 'No space left on device (ENOSPC)'."""
+    name = errno.errorcode.get(exc.errno or 0)
+    text = exc.strerror or str(exc)
+    return f"{text} ({name})" if name else text
+
+
+def refusal(option: str, path: Path, problem: str, fix: str) -> InputError:
+    """`--option 'path' problem; fix`, the path given in full (an error's value is shortened)."""
+    return InputError(Location(option), f"{str(path)!r} {problem}", fix=fix)
+
+
+def check_file_target(path: Path, option: str) -> None:
+    """Refuse, before any work, an output path that cannot take a new file: a folder, a device
+    or FIFO (renaming over it would replace it), a missing or unwritable folder."""
+    if path.is_dir():
+        raise refusal(
+            option,
+            path,
+            "is a folder, not a file",
+            fix=f"give a file name, e.g. {path / 'proposal.json'}",
+        )
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        raise refusal(
+            option,
+            path,
+            "is not a regular file (a device, FIFO or socket)",
+            fix="give the path of a new or ordinary file",
+        )
+    folder = path.parent
+    if not folder.exists():
+        raise refusal(
+            option,
+            path,
+            "is in a folder that does not exist",
+            fix="create the folder first",
+        )
+    if not folder.is_dir():
+        raise refusal(
+            option,
+            path,
+            f"is in {folder}, which is a file, not a folder",
+            fix="give a path in a folder",
+        )
+    _probe(folder, path, option)
+
+
+def check_folder_target(folder: Path, option: str) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be created or
+    written to. A missing folder is created only when the outputs are written."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"is under {existing}, a file"
+        raise refusal(
+            option,
+            folder,
+            f"{where}, not a folder",
+            fix=f"give a folder for the outputs, e.g. {option} proposals",
+        )
+    _probe(existing, folder, option)
+
+
+def _probe(folder: Path, path: Path, option: str) -> None:
+    """Create and remove a temporary file in `folder`: the one sure test that it takes files
+    (permissions, a read-only or virtual file system such as /proc)."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".advisor-probe.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise refusal(
+            option,
+            path,
+            f"cannot be written: {reason(exc)}",
+            fix="choose a folder you can write to",
+        ) from None
+    os.close(fd)
+    os.unlink(temp)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file: the same device and inode (through symlinks and hard
+    links), or, for a path not yet created, the same real path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_overwrites(
+    outputs: Iterable[tuple[str, Path]], inputs: Iterable[tuple[str, Path]] = ()
+) -> None:
+    """Refuse two outputs that are one file, or an output that is one of the run's inputs.
+    `outputs` are (option, path), `inputs` (what the file is, path)."""
+    seen: list[tuple[str, Path]] = []
+    inputs = list(inputs)
+    for option, path in outputs:
+        for label, source in inputs:
+            if same_file(path, source):
+                raise refusal(
+                    option,
+                    path,
+                    f"is {label} {str(source)!r}: an output never overwrites an input",
+                    fix=f"give {option} another file name",
+                )
+        for other, earlier in seen:
+            if same_file(path, earlier):
+                raise refusal(
+                    option,
+                    path,
+                    f"is the same file as {other} {str(earlier)!r}",
+                    fix="give each output a file of its own",
+                )
+        seen.append((option, path))
+
+
+def refuse_inside(outputs: Iterable[tuple[str, Path]], folder: Path, label: str) -> None:
+    """Refuse an output inside `folder` (a model folder: a file written there would change
+    the model the next run reads)."""
+    root = Path(os.path.realpath(folder))
+    for option, path in outputs:
+        if Path(os.path.realpath(path)).is_relative_to(root):
+            raise refusal(
+                option,
+                path,
+                f"is inside {label} {str(folder)!r}, which this run reads",
+                fix=f"write {option} somewhere else",
+            )
+
+
+class Outputs:
+    """The files of one run, written together. Each goes first to a temporary file beside its
+    target; only when every one is on disk are they renamed into place. A failure on the way
+    leaves no output and no temporary file (and removes the folders it created)."""
+
+    def __init__(self) -> None:
+        self._files: list[tuple[Path, bytes, str]] = []
+
+    def add(self, path: Path, content: str | bytes, option: str = "") -> None:
+        """Plan `content` for `path`; `option` (e.g. '--output') names it in errors."""
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        self._files.append((Path(path), data, option))
+
+    def commit(self) -> None:
+        temps: list[Path] = []
+        created: list[Path] = []
+        renamed = 0  # how many are in place
+        try:
+            for path, data, _ in self._files:
+                created += _make_folders(path.parent)
+                temps.append(_write_temp(path, data))
+            for temp in temps:
+                os.replace(temp, self._files[renamed][0])
+                renamed += 1
+        except OSError as exc:  # the file that failed: the first not written, or not renamed
+            path, _, option = self._files[len(temps) if len(temps) < len(self._files) else renamed]
+            done = "nothing was written" if not renamed else f"{renamed} file(s) were replaced"
+            raise refusal(
+                option or "output",
+                path,
+                f"could not be written: {reason(exc)}",
+                fix=f"{done}; free space or choose another place, then run again",
+            ) from None
+        finally:
+            if renamed < len(self._files):
+                for temp in temps[renamed:]:
+                    temp.unlink(missing_ok=True)
+                for folder in sorted(created, key=lambda f: -len(f.parts)) if not renamed else ():
+                    with contextlib.suppress(OSError):  # not empty: something else wrote there
+                        folder.rmdir()  # deepest first
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; the ones created, deepest first."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir()
+    return missing
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    """`data` in a new temporary file beside `path`, flushed to disk, with the usual mode."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = Path(name)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
+    return temp
