@@ -152,6 +152,8 @@ def test_a_fifo_or_a_failing_account_stops_no_other(tmp_path: Path) -> None:
     assert set(rows) == {"good.yaml", "bad.yaml", "cash.yaml", "z.yaml"}
     assert (rows["good.yaml"]["exit_code"], rows["bad.yaml"]["exit_code"]) == ("0", "2")
     assert rows["z.yaml"]["exit_code"] == "2"
+    assert rows["cash.yaml"]["exit_code"] == "2"  # cash alone with nothing it may buy
+    assert "limits.buy_from ['holdings'] allows nothing to buy" in rows["cash.yaml"]["message"]
     assert rows["z.yaml"]["message"] == (
         f"{folder / 'z.yaml'} is a FIFO, not a regular file; give a regular file (in a batch, "
         "move it out of the folder)"
