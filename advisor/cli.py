@@ -272,7 +272,7 @@ def _rebalance_batch(
     _refuse_model_folders([("--out-dir", out_dir)], model)
     targets = [out_dir / f"{f.stem}.json" for f in files] + [out_dir / "summary.csv"]
     for target in targets if out_dir.is_dir() else ():
-        check_file_target(target, "--out-dir")
+        check_file_target(target, "--out-dir", probe=False)  # the folder was tried above
     refuse_overwrites(
         [("--out-dir", target) for target in targets],
         [("the portfolio file", file) for file in files],

@@ -60,9 +60,10 @@ def refusal(option: str, path: Path, problem: str, fix: str) -> InputError:
     return InputError(Location(option), f"{str(path)!r} {problem}", fix=fix)
 
 
-def check_file_target(path: Path, option: str) -> None:
+def check_file_target(path: Path, option: str, *, probe: bool = True) -> None:
     """Refuse, before any work, an output path that cannot take a new file: a folder, a device
-    or FIFO (renaming over it would replace it), a missing or unwritable folder."""
+    or FIFO (renaming over it would replace it), a missing or unwritable folder (`probe`: tried
+    by creating a file; a batch tries its folder once)."""
     if path.is_dir():
         raise refusal(
             option,
@@ -92,7 +93,8 @@ def check_file_target(path: Path, option: str) -> None:
             f"is in {folder}, which is a file, not a folder",
             fix="give a path in a folder",
         )
-    _probe(folder, path, option)
+    if probe:
+        _probe(folder, path, option)
 
 
 def check_folder_target(folder: Path, option: str) -> None:
@@ -197,7 +199,7 @@ class Outputs:
         renamed = 0  # how many are in place
         try:
             for path, data, _ in self._files:
-                created += _make_folders(path.parent)
+                _make_folders(path.parent, created)
                 temps.append(_write_temp(path, data))
             for temp in temps:
                 os.replace(temp, self._files[renamed][0])
@@ -220,15 +222,15 @@ class Outputs:
                         folder.rmdir()  # deepest first
 
 
-def _make_folders(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; the ones created, deepest first."""
+def _make_folders(folder: Path, created: list[Path]) -> None:
+    """Create `folder` and its missing parents, adding each to `created` as it is made."""
     missing: list[Path] = []
     while not folder.exists() and folder != folder.parent:
         missing.append(folder)
         folder = folder.parent
     for each in reversed(missing):
         each.mkdir()
-    return missing
+        created.append(each)
 
 
 def _write_temp(path: Path, data: bytes) -> Path:
