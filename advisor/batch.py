@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from advisor.enums import AccountStatus, CheckName
 from advisor.errors import AdvisorError, InputError, Location
 from advisor.outcome import worst
+from advisor.writing import reason
 
 if TYPE_CHECKING:
     from advisor.optimize import Solver  # cvxpy: imported where a batch solves, not before
@@ -92,6 +93,8 @@ def run_account(
         proposal_json = document.to_json() if result.written else None
     except AdvisorError as exc:
         return failed(path, exc.exit_code, str(exc))
+    except OSError as exc:  # a file-system fault is the user's to fix, as in a single run
+        return failed(path, InputError.exit_code, f"{exc.filename or path}: {reason(exc)}")
     except MemoryError:
         raise  # the process itself is in trouble: no row would be trustworthy
     except Exception as exc:
@@ -125,8 +128,10 @@ def require_regular_file(path: Path) -> None:
     A missing file is left to the loader, which names it."""
     try:
         mode = path.stat().st_mode
-    except OSError:
+    except FileNotFoundError:
         return
+    except OSError as exc:  # a symlink loop, a name too long...
+        raise InputError(Location(path), f"cannot be read: {reason(exc)}") from None
     if not stat.S_ISREG(mode):
         kind = (
             "a FIFO"

@@ -64,14 +64,15 @@ def check_file_target(path: Path, option: str, *, probe: bool = True) -> None:
     """Refuse, before any work, an output path that cannot take a new file: a folder, a device
     or FIFO (renaming over it would replace it), a missing or unwritable folder (`probe`: tried
     by creating a file; a batch tries its folder once)."""
-    if path.is_dir():
+    mode = _mode(path, option)
+    if mode is not None and stat.S_ISDIR(mode):
         raise refusal(
             option,
             path,
             "is a folder, not a file",
             fix=f"give a file name, e.g. {path / 'proposal.json'}",
         )
-    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+    if mode is not None and not stat.S_ISREG(mode):
         raise refusal(
             option,
             path,
@@ -79,14 +80,15 @@ def check_file_target(path: Path, option: str, *, probe: bool = True) -> None:
             fix="give the path of a new or ordinary file",
         )
     folder = path.parent
-    if not folder.exists():
+    folder_mode = _mode(folder, option)
+    if folder_mode is None:
         raise refusal(
             option,
             path,
             "is in a folder that does not exist",
             fix="create the folder first",
         )
-    if not folder.is_dir():
+    if not stat.S_ISDIR(folder_mode):
         raise refusal(
             option,
             path,
@@ -95,6 +97,18 @@ def check_file_target(path: Path, option: str, *, probe: bool = True) -> None:
         )
     if probe:
         _probe(folder, path, option)
+
+
+def _mode(path: Path, option: str) -> int | None:
+    """The file type and mode of `path` (through symlinks), None where there is nothing."""
+    try:
+        return path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:  # a name too long, a symlink loop, no permission to look
+        raise refusal(
+            option, path, f"cannot be used: {reason(exc)}", fix="give another path"
+        ) from None
 
 
 def check_folder_target(folder: Path, option: str) -> None:
@@ -235,7 +249,9 @@ def _make_folders(folder: Path, created: list[Path]) -> None:
 
 def _write_temp(path: Path, data: bytes) -> Path:
     """`data` in a new temporary file beside `path`, flushed to disk, with the usual mode."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The name shortened: with the random part and suffix it must stay within NAME_MAX.
+    prefix = f".{path.name[:120]}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     temp = Path(name)
     try:
         view = memoryview(data)

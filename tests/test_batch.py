@@ -145,11 +145,15 @@ def test_a_fifo_or_a_failing_account_stops_no_other(tmp_path: Path) -> None:
     (folder / "bad.yaml").write_text("cash: [\n")
     (folder / "cash.yaml").write_text("cash: 100000\n")
     os.mkfifo(folder / "z.yaml")
+    (folder / "loop.yaml").symlink_to("loop.yaml")
     command = [sys.executable, "-m", "advisor", "rebalance", str(folder), "--out-dir", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stderr
     rows = summary_rows(out)
-    assert set(rows) == {"good.yaml", "bad.yaml", "cash.yaml", "z.yaml"}
+    assert set(rows) == {"good.yaml", "bad.yaml", "cash.yaml", "z.yaml", "loop.yaml"}
+    assert rows["loop.yaml"]["message"].endswith(
+        "cannot be read: Too many levels of symbolic links (ELOOP)"
+    )
     assert (rows["good.yaml"]["exit_code"], rows["bad.yaml"]["exit_code"]) == ("0", "2")
     assert rows["z.yaml"]["exit_code"] == "2"
     assert rows["cash.yaml"]["exit_code"] == "2"  # cash alone with nothing it may buy

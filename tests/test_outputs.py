@@ -113,6 +113,7 @@ def test_a_batch_never_writes_over_its_inputs(tmp_path: Path) -> None:
         ("{tmp}/missing/p.json", "is in a folder that does not exist"),
         ("{tmp}/pf.json/p.json", "is in {tmp}/pf.json, which is a file, not a folder"),
         ("/dev/null", "is not a regular file (a device, FIFO or socket)"),
+        ("{tmp}/" + "a" * 300 + ".csv", "cannot be used: File name too long (ENAMETOOLONG)"),
     ],
 )
 def test_an_unwritable_output_is_refused_before_solving(
@@ -204,3 +205,11 @@ def test_a_batch_never_writes_into_a_model_folder(portfolio: Path) -> None:
     code, err = invoke("rebalance", portfolio, "--model", model, "--out-dir", model / "out")
     assert code == 2 and f"is inside the folder of model {model}" in err
     assert not (model / "out").exists()
+
+
+def test_a_name_as_long_as_the_system_allows_is_written(tmp_path: Path) -> None:
+    path = tmp_path / ("a" * 251 + ".csv")  # 255 characters: its temporary name is shortened
+    outputs = Outputs()
+    outputs.add(path, "x\n", "--output")
+    outputs.commit()
+    assert only_files(tmp_path) == {path.name}
