@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -212,3 +213,19 @@ def test_an_unreachable_cluster_is_exit_2_within_10_s(accounts: Path, tmp_path: 
         "error: --cluster 'tcp://127.0.0.1:1' could not be reached"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_that_cannot_write_its_summary_writes_nothing(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_outputs import fail_writing
+
+    fail_writing(monkeypatch, ".summary.csv.", errno.ENOSPC)
+    out = tmp_path / "new" / "out"
+    result = runner.invoke(app, ["rebalance", str(accounts), "--out-dir", str(out)])
+    assert result.exit_code == 2
+    assert (
+        f"error: --out-dir '{out / 'summary.csv'}' could not be written: No space left on device "
+        "(ENOSPC); nothing was written" in result.stderr
+    )
+    assert list(tmp_path.iterdir()) == [accounts]  # no proposal, no temporary file, no folder
