@@ -192,9 +192,23 @@ def run_local(
         futures = [pool.submit(run_accounts, piece, scheme, model) for piece in pieces]
         results = []
         for piece, future in zip(pieces, futures, strict=True):  # in input order
-            results += future.result()
+            results += piece_results(piece, future.result)
             progress(len(piece))
         return results
+
+
+def piece_results(
+    piece: list[str], result: Callable[[], list[AccountResult]]
+) -> list[AccountResult]:
+    """A piece's rows; if its worker died or failed outside run_account (a crash, a result
+    that could not be sent back), a row per account saying so, so the batch still ends."""
+    try:
+        return result()
+    except Exception as exc:
+        message = (
+            f"internal error: its worker failed: {type(exc).__name__}: {exc} (a bug: report it)"
+        )
+        return [failed(path, 1, message) for path in piece]
 
 
 def run_cluster(
@@ -219,7 +233,8 @@ def run_cluster(
             sizes = {future.key: len(piece) for future, piece in zip(futures, pieces, strict=True)}
             for future in as_completed(futures):
                 progress(sizes[future.key])
-            return [result for piece in client.gather(futures) for result in piece]
+            done = zip(pieces, futures, strict=True)
+            return [row for piece, future in done for row in piece_results(piece, future.result)]
     finally:
         if cluster is not None:
             cluster.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from advisor.batch import AccountResult, run_account
 from advisor.cli import app
 from tests.conftest import ROOT
 
@@ -229,3 +230,26 @@ def test_a_batch_that_cannot_write_its_summary_writes_nothing(
         "(ENOSPC); nothing was written" in result.stderr
     )
     assert list(tmp_path.iterdir()) == [accounts]  # no proposal, no temporary file, no folder
+
+
+def crash_on_rotation(paths: list[str], *args: object, **kwargs: object) -> list[AccountResult]:
+    """A worker that dies on the rotation account's piece, as one killed by the system would."""
+    if any(path.endswith("rotation.yaml") for path in paths):
+        os._exit(9)
+    return [run_account(path) for path in paths]
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_its_accounts_rows(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.batch
+
+    monkeypatch.setattr(advisor.batch, "run_accounts", crash_on_rotation)
+    code, files = run(accounts, tmp_path / "out", "--jobs", "2")
+    assert code == 2  # the broken file still counts first
+    rows = summary_rows(tmp_path / "out")
+    assert len(rows) == 4
+    assert rows["rotation.yaml"]["exit_code"] == "1"
+    assert rows["rotation.yaml"]["message"].startswith("internal error: its worker failed: ")
+    assert "summary.csv" in files
