@@ -249,6 +249,8 @@ def _rebalance_batch(
             "applies to one portfolio only",
             fix="use --out-dir for a batch",
         )
+    from collections import Counter
+
     from rich.console import Console
     from rich.progress import Progress
 
@@ -260,7 +262,7 @@ def _rebalance_batch(
     _scheme(scheme)
     files = batch.portfolio_files(portfolios)
     stems = [f.stem for f in files]
-    clash = sorted({s for s in stems if stems.count(s) > 1})
+    clash = sorted(s for s, n in Counter(stems).items() if n > 1)  # linear: batches are large
     if clash:
         raise InputError(
             Location(str(files[stems.index(clash[0])])),

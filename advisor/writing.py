@@ -144,40 +144,43 @@ def _probe(folder: Path, path: Path, option: str) -> None:
     os.unlink(temp)
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """Whether `a` and `b` are one file: the same device and inode (through symlinks and hard
-    links), or, for a path not yet created, the same real path."""
+def identity(path: Path) -> tuple[int, int] | str:
+    """What makes two paths one file: the device and inode of an existing file (so symlinks and
+    hard links are seen through), else the real path it would be created at."""
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet
-        return os.path.realpath(a) == os.path.realpath(b)
+        found = os.stat(path)
+    except OSError:  # not there yet
+        return os.path.realpath(path)
+    return (found.st_dev, found.st_ino)
 
 
 def refuse_overwrites(
     outputs: Iterable[tuple[str, Path]], inputs: Iterable[tuple[str, Path]] = ()
 ) -> None:
     """Refuse two outputs that are one file, or an output that is one of the run's inputs.
-    `outputs` are (option, path), `inputs` (what the file is, path)."""
-    seen: list[tuple[str, Path]] = []
-    inputs = list(inputs)
+    `outputs` are (option, path), `inputs` (what the file is, path). One look-up per path, so a
+    batch of many accounts is checked in linear time."""
+    sources = {identity(source): (label, source) for label, source in inputs}
+    seen: dict[tuple[int, int] | str, tuple[str, Path]] = {}
     for option, path in outputs:
-        for label, source in inputs:
-            if same_file(path, source):
-                raise refusal(
-                    option,
-                    path,
-                    f"is {label} {str(source)!r}: an output never overwrites an input",
-                    fix=f"give {option} another file name",
-                )
-        for other, earlier in seen:
-            if same_file(path, earlier):
-                raise refusal(
-                    option,
-                    path,
-                    f"is the same file as {other} {str(earlier)!r}",
-                    fix="give each output a file of its own",
-                )
-        seen.append((option, path))
+        key = identity(path)
+        if key in sources:
+            label, source = sources[key]
+            raise refusal(
+                option,
+                path,
+                f"is {label} {str(source)!r}: an output never overwrites an input",
+                fix=f"give {option} another file name",
+            )
+        if key in seen:
+            other, earlier = seen[key]
+            raise refusal(
+                option,
+                path,
+                f"is the same file as {other} {str(earlier)!r}",
+                fix="give each output a file of its own",
+            )
+        seen[key] = (option, path)
 
 
 def refuse_inside(outputs: Iterable[tuple[str, Path]], folder: Path, label: str) -> None:
