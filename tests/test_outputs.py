@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,15 @@ def test_a_name_as_long_as_the_system_allows_is_written(tmp_path: Path) -> None:
     outputs.add(path, "x\n", "--output")
     outputs.commit()
     assert only_files(tmp_path) == {path.name}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["rebalance", "review"])
+def test_a_fifo_given_as_the_input_is_refused_unopened(tmp_path: Path, command: str) -> None:
+    """A real process: reading a FIFO nobody writes to would block it (the timeout fails it)."""
+    fifo = tmp_path / "in.json"
+    os.mkfifo(fifo)
+    args = [sys.executable, "-m", "advisor", command, str(fifo)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert f"error: {fifo} is a FIFO, not a regular file" in done.stderr
