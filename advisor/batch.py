@@ -8,6 +8,7 @@ workers fork, so they start with it in memory.
 from __future__ import annotations
 
 import multiprocessing
+import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from advisor.enums import AccountStatus, CheckName
 from advisor.errors import AdvisorError, InputError, Location
 from advisor.outcome import worst
+from advisor.writing import reason
 
 if TYPE_CHECKING:
     from advisor.optimize import Solver  # cvxpy: imported where a batch solves, not before
@@ -76,21 +78,27 @@ def run_accounts(
 def run_account(
     path: str, scheme: str = "cumulative", model: str | None = None, solver: Solver | None = None
 ) -> AccountResult:
-    """Rebalance one account; a known error becomes its status rather than stopping the batch."""
+    """Rebalance one account. Whatever goes wrong in it becomes its row rather than stopping
+    the batch: a known error with its exit code, anything else as an internal error (exit 1)."""
     from advisor.market import SizeScheme
     from advisor.outcome import outcome
     from advisor.rebalance import propose, turnover
     from advisor.report.files import proposal_document
 
     try:
+        require_regular_file(Path(path))
         proposal = propose(Path(path), SizeScheme(scheme), model, solver)
+        result = outcome(proposal)
+        document = proposal_document(proposal)
+        proposal_json = document.to_json() if result.written else None
     except AdvisorError as exc:
-        no_proposal = "No proposal: see the message."
-        return AccountResult(
-            path, "", AccountStatus.ERROR, exc.exit_code, 0, 0.0, None, no_proposal, str(exc), None
-        )
-    result = outcome(proposal)
-    document = proposal_document(proposal)
+        return failed(path, exc.exit_code, str(exc))
+    except OSError as exc:  # a file-system fault is the user's to fix, as in a single run
+        return failed(path, InputError.exit_code, f"{exc.filename or path}: {reason(exc)}")
+    except MemoryError:
+        raise  # the process itself is in trouble: no row would be trustworthy
+    except Exception as exc:
+        return failed(path, 1, f"internal error: {type(exc).__name__}: {exc} (a bug: report it)")
     target_failed = any(c.name == CheckName.TARGET and not c.ok for c in proposal.plan.checks)
     has_target = proposal.scored.loaded.portfolio.target is not None
     return AccountResult(
@@ -103,8 +111,40 @@ def run_account(
         target_reached=(not target_failed) if has_target else None,
         summary=document.summary,
         message=result.message,
-        proposal_json=document.to_json() if result.written else None,
+        proposal_json=proposal_json,
     )
+
+
+def failed(path: str, code: int, message: str) -> AccountResult:
+    """The row of an account that has no proposal."""
+    no_proposal = "No proposal: see the message."
+    return AccountResult(
+        path, "", AccountStatus.ERROR, code, 0, 0.0, None, no_proposal, message, None
+    )
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a FIFO, device or socket before opening it: reading one can block for ever.
+    A missing file is left to the loader, which names it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a symlink loop, a name too long...
+        raise InputError(Location(path), f"cannot be read: {reason(exc)}") from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a folder"
+            if stat.S_ISDIR(mode)
+            else "a device or socket"
+        )
+        raise InputError(
+            Location(path),
+            f"is {kind}, not a regular file",
+            fix="give a regular file (in a batch, move it out of the folder)",
+        )
 
 
 def _warm(paths: list[str], model: str | None) -> None:
@@ -115,8 +155,9 @@ def _warm(paths: list[str], model: str | None) -> None:
 
     for path in paths:
         try:
+            require_regular_file(Path(path))
             load_inputs(Path(path), model)
-        except AdvisorError:
+        except Exception:  # the account's own run reports it
             continue
 
 
@@ -151,9 +192,23 @@ def run_local(
         futures = [pool.submit(run_accounts, piece, scheme, model) for piece in pieces]
         results = []
         for piece, future in zip(pieces, futures, strict=True):  # in input order
-            results += future.result()
+            results += piece_results(piece, future.result)
             progress(len(piece))
         return results
+
+
+def piece_results(
+    piece: list[str], result: Callable[[], list[AccountResult]]
+) -> list[AccountResult]:
+    """A piece's rows; if its worker died or failed outside run_account (a crash, a result
+    that could not be sent back), a row per account saying so, so the batch still ends."""
+    try:
+        return result()
+    except Exception as exc:
+        message = (
+            f"internal error: its worker failed: {type(exc).__name__}: {exc} (a bug: report it)"
+        )
+        return [failed(path, 1, message) for path in piece]
 
 
 def run_cluster(
@@ -172,16 +227,34 @@ def run_cluster(
         else None
     )
     try:
-        with Client(cluster if cluster is not None else address) as client:
+        with _connect(Client, cluster if cluster is not None else address, address) as client:
             pieces = chunks(paths, len(client.scheduler_info()["workers"]) or 1)
             futures = client.map(run_accounts, pieces, scheme=scheme, model=model, pure=False)
             sizes = {future.key: len(piece) for future, piece in zip(futures, pieces, strict=True)}
             for future in as_completed(futures):
                 progress(sizes[future.key])
-            return [result for piece in client.gather(futures) for result in piece]
+            done = zip(pieces, futures, strict=True)
+            return [row for piece, future in done for row in piece_results(piece, future.result)]
     finally:
         if cluster is not None:
             cluster.close()
+
+
+CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer by then is down or mistyped
+
+
+def _connect(client: Any, target: Any, address: str) -> Any:
+    """A Dask client for `target`; an address that cannot be reached is the user's to fix."""
+    try:
+        return client(target, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(
+            Location("--cluster"),
+            f"could not be reached: {exc}",
+            value=address,
+            fix="check the scheduler's address (tcp://HOST:PORT) and that it is running, "
+            "or use --cluster local",
+        ) from None
 
 
 def exit_code(results: Iterable[AccountResult]) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -35,7 +35,8 @@ ModelOpt = Annotated[
 
 
 def _run(action: Callable[[], T]) -> T:
-    """Run a command body; a known error prints one message and exits with its code."""
+    """Run a command body; a known error prints one message and exits with its code. A
+    file-system fault the system reports (no space, no permission) is the user's: exit 2."""
     try:
         return action()
     except AdvisorError as exc:
@@ -43,11 +44,20 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(exc.exit_code) from None
     except (KeyboardInterrupt, typer.Exit):
         raise
+    except OSError as exc:
+        if exc.errno is None:  # not the system's refusal: treat as any other bug
+            _internal(exc)
+        from advisor.writing import reason
+
+        typer.echo(f"error: {exc.filename or 'a file'}: {reason(exc)}", err=True)
+        raise typer.Exit(2) from None
     except Exception as exc:
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)", err=True
-        )
-        raise typer.Exit(1) from None
+        _internal(exc)
+
+
+def _internal(exc: Exception) -> NoReturn:
+    typer.echo(f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)", err=True)
+    raise typer.Exit(1) from None
 
 
 def _scheme(name: str) -> Any:
@@ -160,39 +170,59 @@ def rebalance(
     portfolio = portfolios[0]
 
     def body() -> None:
+        from advisor.batch import require_regular_file
         from advisor.outcome import outcome
         from advisor.rebalance import propose
         from advisor.report.files import (
             OUTPUTS,
+            basket_csv,
             check_limit_band,
             check_output_path,
             proposal_document,
-            write_basket,
-            write_proposal,
+            proposal_text,
         )
         from advisor.report.review import saved_view
         from advisor.report.terminal import print_view
+        from advisor.writing import Outputs, refuse_inside, refuse_overwrites
 
-        if output is not None:
-            check_output_path(output, "--output", OUTPUTS)
-        if basket is not None:
-            check_output_path(basket, "--basket", (".csv",))
+        targets = [(o, p) for o, p in (("--output", output), ("--basket", basket)) if p]
+        for option, path in targets:
+            check_output_path(path, option, OUTPUTS if option == "--output" else (".csv",))
+        refuse_overwrites(targets, [("the portfolio file", portfolio)])
+        _refuse_model_folders(targets, model)
+        require_regular_file(portfolio)
         check_limit_band(limit_band, basket)
         proposal = propose(portfolio, _scheme(scheme), model)
+        market = proposal.scored.model
+        refuse_inside(targets, market.folder, f"the folder of model {market.name}")
         # One view for a fresh and a saved proposal: both render the proposal document.
         document = proposal_document(proposal)
         print_view(saved_view(document))
         result = outcome(proposal)
         if result.written:  # out of reach still writes the best proposal, then says why
+            files = Outputs()
             if output is not None:
-                write_proposal(proposal, document, output)
+                files.add(output, proposal_text(proposal, document, output), "--output")
             if basket is not None:
-                write_basket(proposal, basket, limit_band)
+                files.add(basket, basket_csv(proposal, limit_band), "--basket")
+            files.commit()
         error = result.error()
         if error is not None:
             raise error
 
     _run(body)
+
+
+def _refuse_model_folders(targets: list[tuple[str, Path]], model: str | None) -> None:
+    """Refuse outputs inside the shipped models or the --model folder: a file written there
+    would change the model the next run reads. (The folder a portfolio file names is checked
+    once it is known.)"""
+    from advisor.market.model import SHIPPED, resolve_model_folder
+    from advisor.writing import refuse_inside
+
+    refuse_inside(targets, SHIPPED, "the shipped models folder")
+    if model is not None:
+        refuse_inside(targets, resolve_model_folder(model), f"the folder of model {model}")
 
 
 def _rebalance_batch(
@@ -219,18 +249,20 @@ def _rebalance_batch(
             "applies to one portfolio only",
             fix="use --out-dir for a batch",
         )
+    from collections import Counter
+
     from rich.console import Console
     from rich.progress import Progress
 
     from advisor import batch
     from advisor.report.files import batch_summary_csv
     from advisor.report.terminal import batch_view, print_view
-    from advisor.writing import write_atomic
+    from advisor.writing import Outputs, check_file_target, check_folder_target, refuse_overwrites
 
     _scheme(scheme)
     files = batch.portfolio_files(portfolios)
     stems = [f.stem for f in files]
-    clash = sorted({s for s in stems if stems.count(s) > 1})
+    clash = sorted(s for s, n in Counter(stems).items() if n > 1)  # linear: batches are large
     if clash:
         raise InputError(
             Location(str(files[stems.index(clash[0])])),
@@ -238,7 +270,15 @@ def _rebalance_batch(
             value=clash[0],
             fix="rename one: each account's proposal is written as <name>.json",
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_folder_target(out_dir, "--out-dir")
+    _refuse_model_folders([("--out-dir", out_dir)], model)
+    targets = [out_dir / f"{f.stem}.json" for f in files] + [out_dir / "summary.csv"]
+    for target in targets if out_dir.is_dir() else ():
+        check_file_target(target, "--out-dir", probe=False)  # the folder was tried above
+    refuse_overwrites(
+        [("--out-dir", target) for target in targets],
+        [("the portfolio file", file) for file in files],
+    )
     paths = [str(f) for f in files]
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("accounts", total=len(paths))
@@ -250,10 +290,12 @@ def _rebalance_batch(
             results = batch.run_cluster(paths, cluster, scheme, model, step)
         else:
             results = batch.run_local(paths, jobs, scheme, model, step)
+    outputs = Outputs()
     for file, result in zip(files, results, strict=True):
         if result.proposal_json is not None:
-            write_atomic(out_dir / f"{file.stem}.json", result.proposal_json)
-    write_atomic(out_dir / "summary.csv", batch_summary_csv(results))
+            outputs.add(out_dir / f"{file.stem}.json", result.proposal_json, "--out-dir")
+    outputs.add(out_dir / "summary.csv", batch_summary_csv(results), "--out-dir")
+    outputs.commit()
     print_view(batch_view(results))
     return batch.exit_code(results)
 
@@ -274,17 +316,23 @@ def review(
     """Show a saved proposal again: verdict, trades, before and after, checks."""
 
     def body() -> None:
+        from advisor.batch import require_regular_file
         from advisor.proposal import read_proposal
-        from advisor.report.files import DOCUMENT_WRITERS, check_output_path, write_document
+        from advisor.report.files import DOCUMENT_WRITERS, check_output_path, document_text
         from advisor.report.review import saved_view
         from advisor.report.terminal import print_view
+        from advisor.writing import Outputs, refuse_overwrites
 
         if output is not None:
             check_output_path(output, "--output", tuple(DOCUMENT_WRITERS))
+            refuse_overwrites([("--output", output)], [("the proposal it reviews", proposal)])
+        require_regular_file(proposal)
         document = read_proposal(proposal)
         print_view(saved_view(document))
         if output is not None:
-            write_document(document, output)
+            files = Outputs()
+            files.add(output, document_text(document, output), "--output")
+            files.commit()
 
     _run(body)
 

@@ -12,6 +12,7 @@ import pandas as pd
 from advisor import checks
 from advisor.checks import Check
 from advisor.concentration import largest, look_through
+from advisor.errors import InputError
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
@@ -91,6 +92,13 @@ def problem_data(scored: Scored) -> ProblemData:
     prices = scored.positions.groupby(level=0, sort=False)["price"].first()
     no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
     tickers = candidates(portfolio, model, held.index, no_buy)
+    if tickers.empty:  # cash alone, and buy_from allows nothing: there is no problem to state
+        raise InputError(
+            scored.loaded.where("limits.buy_from"),
+            "allows nothing to buy, and the account holds no securities",
+            value=list(portfolio.limits.buy_from),
+            fix="add holdings, or let it buy: buy_from: [funds] (or [all], or tickers)",
+        )
     securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()
     all_prices[prices.index] = prices.to_numpy(dtype=float)  # typed: an account may hold none

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from advisor.batch import AccountResult, run_account
 from advisor.cli import app
 from tests.conftest import ROOT
 
@@ -127,3 +133,123 @@ def test_each_accounts_batch_proposal_is_its_single_runs_file(tmp_path: Path) ->
             assert single.read_bytes() == batch[f"{path.stem}.json"], path.name
             compared += 1
     assert compared >= 16
+
+
+def summary_rows(out: Path) -> dict[str, dict[str, str]]:
+    return {Path(r["path"]).name: r for r in csv.DictReader((out / "summary.csv").open())}
+
+
+def test_a_fifo_or_a_failing_account_stops_no_other(tmp_path: Path) -> None:
+    """A real process: a FIFO read by mistake would block it for ever (the timeout fails it)."""
+    folder, out = tmp_path / "accounts", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(ROOT / "portfolios" / "rotation.yaml", folder / "good.yaml")
+    (folder / "bad.yaml").write_text("cash: [\n")
+    (folder / "cash.yaml").write_text("cash: 100000\n")
+    os.mkfifo(folder / "z.yaml")
+    (folder / "loop.yaml").symlink_to("loop.yaml")
+    command = [sys.executable, "-m", "advisor", "rebalance", str(folder), "--out-dir", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    rows = summary_rows(out)
+    assert set(rows) == {"good.yaml", "bad.yaml", "cash.yaml", "z.yaml", "loop.yaml"}
+    assert rows["loop.yaml"]["message"].endswith(
+        "cannot be read: Too many levels of symbolic links (ELOOP)"
+    )
+    assert (rows["good.yaml"]["exit_code"], rows["bad.yaml"]["exit_code"]) == ("0", "2")
+    assert rows["z.yaml"]["exit_code"] == "2"
+    assert rows["cash.yaml"]["exit_code"] == "2"  # cash alone with nothing it may buy
+    assert "limits.buy_from ['holdings'] allows nothing to buy" in rows["cash.yaml"]["message"]
+    assert rows["z.yaml"]["message"] == (
+        f"{folder / 'z.yaml'} is a FIFO, not a regular file; give a regular file (in a batch, "
+        "move it out of the folder)"
+    )
+    assert "good.json" in {p.name for p in out.iterdir()}
+
+
+def test_an_internal_error_is_that_accounts_row(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.rebalance
+
+    propose = advisor.rebalance.propose
+
+    def failing(path: Path, *args: object) -> object:
+        if path.name == "all-iwm.yaml":
+            raise RuntimeError("something unforeseen")
+        return propose(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(advisor.rebalance, "propose", failing)
+    code, files = run(accounts, tmp_path / "out")
+    assert code == 2  # the broken file is the most severe; the bug is its account's row
+    rows = summary_rows(tmp_path / "out")
+    assert rows["all-iwm.yaml"]["exit_code"] == "1"
+    assert rows["all-iwm.yaml"]["message"] == (
+        "internal error: RuntimeError: something unforeseen (a bug: report it)"
+    )
+    assert set(files) == {"rotation.json", "mega-cap-tech.json", "summary.csv"}
+
+
+def test_summary_is_written_when_every_account_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "accounts"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text("cash: [\n")
+    (folder / "worse.yaml").write_text("holdings: 3\n")
+    code, files = run(folder, tmp_path / "out")
+    assert code == 2 and set(files) == {"summary.csv"}
+    assert {r["exit_code"] for r in summary_rows(tmp_path / "out").values()} == {"2"}
+
+
+@pytest.mark.slow
+def test_an_unreachable_cluster_is_exit_2_within_10_s(accounts: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = runner.invoke(
+        app,
+        ["rebalance", str(accounts), "--out-dir", str(tmp_path / "out"), "--cluster",
+         "tcp://127.0.0.1:1"],
+    )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2
+    assert result.stderr.lstrip().startswith(
+        "error: --cluster 'tcp://127.0.0.1:1' could not be reached"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_that_cannot_write_its_summary_writes_nothing(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_outputs import fail_writing
+
+    fail_writing(monkeypatch, ".summary.csv.", errno.ENOSPC)
+    out = tmp_path / "new" / "out"
+    result = runner.invoke(app, ["rebalance", str(accounts), "--out-dir", str(out)])
+    assert result.exit_code == 2
+    assert (
+        f"error: --out-dir '{out / 'summary.csv'}' could not be written: No space left on device "
+        "(ENOSPC); nothing was written" in result.stderr
+    )
+    assert list(tmp_path.iterdir()) == [accounts]  # no proposal, no temporary file, no folder
+
+
+def crash_on_rotation(paths: list[str], *args: object, **kwargs: object) -> list[AccountResult]:
+    """A worker that dies on the rotation account's piece, as one killed by the system would."""
+    if any(path.endswith("rotation.yaml") for path in paths):
+        os._exit(9)
+    return [run_account(path) for path in paths]
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_its_accounts_rows(
+    accounts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.batch
+
+    monkeypatch.setattr(advisor.batch, "run_accounts", crash_on_rotation)
+    code, files = run(accounts, tmp_path / "out", "--jobs", "2")
+    assert code == 2  # the broken file still counts first
+    rows = summary_rows(tmp_path / "out")
+    assert len(rows) == 4
+    assert rows["rotation.yaml"]["exit_code"] == "1"
+    assert rows["rotation.yaml"]["message"].startswith("internal error: its worker failed: ")
+    assert "summary.csv" in files

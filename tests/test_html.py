@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import html
 import http.server
 import json
@@ -22,7 +24,7 @@ from advisor.cli import app
 from advisor.proposal import ProposalDocument
 from advisor.rebalance import propose
 from advisor.report.files import proposal_document
-from advisor.report.html import CSP
+from advisor.report.html import CSP, SORT_SCRIPT, script_hash
 from advisor.report.html import proposal_html as render
 from tests.conftest import ROOT
 
@@ -50,6 +52,10 @@ def page_of(data: dict[str, Any]) -> str:
 def test_page_is_self_contained(rotation: dict[str, Any]) -> None:
     page = page_of(rotation)
     assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in page
+    # The one inline script is allowed by the hash of its exact text, never by 'unsafe-inline'.
+    digest = base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in CSP and "script-src 'unsafe-inline'" not in CSP
+    assert page.count("<script>") == 1 and f"<script>{SORT_SCRIPT}</script>" in page
     assert not re.search(r"https?://", page), "no URL at all: nothing to load"
     assert not re.search(r"<(link|img|iframe|object|embed)\b|\bsrc=|@import|url\(", page)
     assert page.count("<svg") == 4
@@ -167,8 +173,11 @@ def chromium(profile: Path, *args: str) -> str:
 
 
 def probe(page: str, folder: Path, name: str = "probed") -> dict[str, Any]:
-    """Runs the probe in a fresh browser with a profile of its own."""
+    """Runs the probe in a fresh browser with a profile of its own. The page's policy allows
+    its own script only, so the probe's hash is added to it (nothing else is loosened)."""
     path = folder / f"{name}.html"
+    allowed = script_hash(PROBE.removeprefix("<script>").removesuffix("</script>"))
+    page = page.replace("script-src ", f"script-src {allowed} ", 1)
     path.write_text(page.replace("</body>", PROBE + "\n</body>"))
     dom = chromium(folder / f"profile-{name}", "--dump-dom", path.as_uri())
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
@@ -259,3 +268,21 @@ def test_the_policy_blocks_any_load(
     seen = probe(control, tmp_path, "control")
     assert sorted(hits) == ["/pixel.png", "/x.js"]
     assert sorted(seen["resources"]) == [f"{url}/pixel.png", f"{url}/x.js"]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_policy_runs_the_reports_script_and_no_other(
+    rotation: dict[str, Any], tmp_path: Path
+) -> None:
+    """The sort script runs (it makes the headers focusable); a script slipped into the page
+    does not, as it does without the policy."""
+    injected = '<script>document.body.setAttribute("data-x", "r" + "an");</script>'
+    page = page_of(rotation).replace("<main>", "<main>" + injected)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    for name, text, runs in [("with", page, False), ("without", page.replace(meta, ""), True)]:
+        path = tmp_path / f"{name}.html"
+        path.write_text(text)
+        dom = chromium(tmp_path / f"profile-{name}", "--dump-dom", path.as_uri())
+        assert 'tabindex="0"' in dom  # the report's own script ran
+        assert ('data-x="ran"' in dom) == runs, name

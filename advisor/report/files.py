@@ -1,4 +1,5 @@
-"""Proposal files: trades CSV, full JSON, broker basket CSV. Written atomically, byte-stable."""
+"""Proposal files: trades CSV, full JSON, broker basket CSV. Byte-stable; written together by
+advisor/writing.py's Outputs."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
 from advisor.report.summary import with_summary
 from advisor.scoring import exposures_dict
-from advisor.writing import write_atomic
+from advisor.writing import check_file_target, refusal
 
 TRADE_COLUMNS = ("ticker", "side", "shares", "price", "value", "estimated_cost", "reason")
 BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Time in Force")
@@ -180,36 +181,27 @@ OUTPUTS = (".csv", *DOCUMENT_WRITERS)  # .csv: the trades alone
 
 
 def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None:
-    """Refuse a bad output path before any work is done."""
+    """Refuse a bad output path before any work is done: an unknown extension, or a path
+    that cannot take a file (writing.check_file_target)."""
+    check_file_target(path, option)
     if path.suffix.lower() not in allowed:
-        raise InputError(
-            Location(option),
+        raise refusal(
+            option,
+            path,
             f"has an unknown extension {path.suffix!r}",
-            value=str(path),
             fix=f"use one of {', '.join(allowed)}",
         )
-    if not path.parent.is_dir():
-        raise InputError(
-            Location(option),
-            "is in a folder that does not exist",
-            value=str(path),
-            fix="create the folder first",
-        )
 
 
-def write_proposal(proposal: Proposal, document: ProposalDocument, path: Path) -> None:
-    """`--output PATH` of a fresh proposal, by extension (`document` is the proposal's)."""
+def proposal_text(proposal: Proposal, document: ProposalDocument, path: Path) -> str:
+    """What `--output PATH` holds for a fresh proposal, by extension (`document` is its own)."""
     suffix = path.suffix.lower()
-    text = trades_csv(proposal) if suffix == ".csv" else DOCUMENT_WRITERS[suffix](document)
-    write_atomic(path, text)
+    return trades_csv(proposal) if suffix == ".csv" else DOCUMENT_WRITERS[suffix](document)
 
 
-def write_document(document: ProposalDocument, path: Path) -> None:
-    write_atomic(path, DOCUMENT_WRITERS[path.suffix.lower()](document))
-
-
-def write_basket(proposal: Proposal, path: Path, limit_band_bps: float | None = None) -> None:
-    write_atomic(path, basket_csv(proposal, limit_band_bps))
+def document_text(document: ProposalDocument, path: Path) -> str:
+    """What `--output PATH` holds for a saved proposal, by extension."""
+    return DOCUMENT_WRITERS[path.suffix.lower()](document)
 
 
 SUMMARY_COLUMNS = (
