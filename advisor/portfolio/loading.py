@@ -12,7 +12,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, get_args
 
-import numpy as np
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -76,7 +75,7 @@ def load_portfolio(path: Path) -> LoadedPortfolio:
     raw = _read(path)
     text = _decode(path, raw)
     _count_holdings(path, text)
-    deep = _deep_line(raw)
+    deep = yaml_nodes.deep_line(raw, MAX_DEPTH)
     if deep is not None:
         raise _too_deep(path, deep, "file")
     data, lines = _parse(path, text)
@@ -226,20 +225,6 @@ def _too_deep(path: Path, line: int | None, field: str) -> InputError:
         f"nests more than {MAX_DEPTH} levels deep",
         fix="a portfolio nests 6 levels at most (holdings, lots); check the brackets",
     )
-
-
-def _deep_line(raw: bytes) -> int | None:
-    """The line where flow brackets first nest more than MAX_DEPTH deep, else None. Quotes are
-    not told apart: no portfolio has 20 brackets open, in quotes or not. Counted in numpy, since
-    the composers take seconds to fail on a megabyte of brackets."""
-    codes = np.frombuffer(raw, dtype=np.uint8)
-    steps = np.zeros(len(codes), dtype=np.int32)
-    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
-    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
-    deep = np.flatnonzero(np.cumsum(steps) > MAX_DEPTH)
-    if not len(deep):
-        return None
-    return raw.count(b"\n", 0, int(deep[0])) + 1
 
 
 def _yaml_error(path: Path, text: str, exc: YAMLError) -> InputError:
