@@ -472,3 +472,25 @@ def test_a_huge_proposal_is_refused_from_its_size(tmp_path: Path) -> None:
     code, error = invoke("review", path)
     assert code == 2
     refused(error, f"{path}: file is 100.0 MB, larger than the 64.0 MB", "")
+
+
+def test_a_fund_without_its_holdings_file(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(MINI, folder)
+    (folder / "funds" / "FND.csv").unlink()
+    code, error = invoke("model", "check", folder)
+    assert code == 2
+    assert error == (
+        f"error: {folder}/securities.csv:6: ticker 'FND' is a fund without its holdings file "
+        "funds/FND.csv; rebuild the model with `advisor model build`\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["x" * 300, '"a\\0b"'], ids=["too long", "NUL"])
+def test_a_model_name_the_file_system_refuses(tmp_path: Path, name: str) -> None:
+    code, error = invoke("score", write(tmp_path, f"model: {name}\ncash: 1\n"))
+    assert code == 2
+    refused(error, "model '", "is not a model name or folder (a NUL byte, or a name over 255")
+    code, error = invoke("model", "check", "y" * 300)
+    assert code == 2
+    refused(error, "y" * 300, "is not a model folder (no model.yaml)")

@@ -213,6 +213,13 @@ def _russell_band(stocks: pd.DataFrame) -> pd.Series:
 
 def resolve_model_folder(name_or_path: str, relative_to: Path | None = None) -> Path:
     """A model named in a portfolio file: a folder path, or a name under the shipped models/."""
+    if "\0" in name_or_path or any(len(part.encode()) > 255 for part in name_or_path.split("/")):
+        raise ModelError(  # the file system would refuse it with an OSError or a ValueError
+            _loc("model"),
+            "is not a model name or folder (a NUL byte, or a name over 255 bytes)",
+            value=name_or_path,
+            fix="give a model folder or a model name such as us-equity",
+        )
     candidate = Path(name_or_path)
     if relative_to is not None and not candidate.is_absolute():
         beside = relative_to / candidate
@@ -243,7 +250,7 @@ def cached_model(folder: Path) -> MarketModel:
 def load_model(folder: Path) -> MarketModel:
     folder = Path(folder)
     meta_path = folder / "model.yaml"
-    if not meta_path.exists():
+    if not _present(meta_path):
         known = (
             sorted(p.name for p in SHIPPED.iterdir() if (p / "model.yaml").is_file())
             if SHIPPED.is_dir()
@@ -263,7 +270,24 @@ def load_model(folder: Path) -> MarketModel:
                 _loc(folder / "funds"), f"holds more than {MAX_FUNDS:,} fund files", fix=_REBUILD
             )
         funds[path.stem] = _read_fund(path, securities)
+    unlooked = [t for t in securities.index[securities["type"] == "fund"] if t not in funds]
+    if unlooked:  # a fund is looked through, so it needs its holdings
+        line = int(np.flatnonzero(securities.index == unlooked[0])[0]) + 2
+        raise ModelError(
+            _loc(folder / "securities.csv", line, "ticker"),
+            f"is a fund without its holdings file funds/{unlooked[0]}.csv",
+            value=unlooked[0],
+            fix=_REBUILD,
+        )
     return MarketModel(str(meta["name"]), str(meta["as_of"]), folder, meta, securities, funds)
+
+
+def _present(path: Path) -> bool:
+    """Whether anything is at `path`; a name the file system refuses (too long) is nothing."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -328,7 +352,7 @@ def _read_csv(path: Path, limit: int, **options: Any) -> pd.DataFrame:
         raise ModelError(_loc(path), problem, fix=_REBUILD) from exc
 
 
-def _loc(path: Path, line: int | None = None, field: str = "") -> Any:
+def _loc(path: Path | str, line: int | None = None, field: str = "") -> Any:
     from advisor.errors import Location
 
     return Location(path, line, field)
