@@ -12,13 +12,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.errors import InputError
-from advisor.portfolio.loading import load_portfolio
+from advisor.portfolio.loading import InputErrors, load_portfolio, resolve_tickers
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
@@ -494,3 +495,16 @@ def test_a_model_name_the_file_system_refuses(tmp_path: Path, name: str) -> None
     code, error = invoke("model", "check", "y" * 300)
     assert code == 2
     refused(error, "y" * 300, "is not a model folder (no model.yaml)")
+
+
+def test_10000_unknown_tickers_are_refused_quickly(tmp_path: Path, shipped_model: Any) -> None:
+    rows = "".join(f"  - {{ticker: QX{i}, shares: 1}}\n" for i in range(10_000))
+    loaded = load_portfolio(write(tmp_path, "cash: 1\nholdings:\n" + rows))
+    start = time.monotonic()
+    with pytest.raises(InputErrors) as caught:
+        resolve_tickers(loaded, shipped_model.tickers, "us-equity")
+    assert time.monotonic() - start < 2
+    errors = caught.value.errors
+    assert len(errors) == 10_000
+    assert errors[0].fix == "did you mean 'QXO'?"
+    assert all("did you mean" not in e.fix for e in errors[20:])

@@ -38,6 +38,7 @@ _PLAIN_TAGS = _SCALAR_TAGS | {_CORE + "map", _CORE + "seq"}
 MAX_FILE_BYTES = 2 * MB  # 10,000 holdings in flow style take about 330 KB
 MAX_HOLDINGS = 10_000
 MAX_DEPTH = 20  # a portfolio nests 6 levels at most (holdings, a holding, lots, a lot, a value)
+MAX_GUESSES = 20  # unknown tickers given a "did you mean"
 MAX_VALUES = 200_000  # keys and values, aliases counted each time they are used
 _TICKER_KEY = re.compile(r"""(?:^|[\s{,])["']?ticker["']?\s*:""", re.MULTILINE)
 _LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
@@ -96,11 +97,14 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
     resolved: dict[int, str] = {}
     first: dict[str, int] = {}
     unknown = f"is not in model {model_name} ({len(index):,} tickers)"
+    # A guess compares a ticker with every one in the model (a few ms): past the first
+    # MAX_GUESSES unknown tickers, none is guessed, so 10,000 of them are refused in a second.
+    guessing = _Guessing(index)
     for position, holding in enumerate(loaded.portfolio.holdings):
         field = f"holdings[{position}].ticker"
         ticker = index.resolve(holding.ticker)
         if ticker is None:
-            errors.append(_unknown_ticker(loaded, field, holding.ticker, index, unknown))
+            errors.append(_unknown_ticker(loaded, field, holding.ticker, guessing(), unknown))
         elif ticker in first:
             errors.append(_duplicate_ticker(loaded, position, first[ticker]))
         else:
@@ -111,11 +115,11 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
         for i, ticker in enumerate(getattr(limits, name)):
             if index.resolve(ticker) is None:
                 field = f"limits.{name}[{i}]"
-                errors.append(_unknown_ticker(loaded, field, ticker, index, unknown))
+                errors.append(_unknown_ticker(loaded, field, ticker, guessing(), unknown))
     for i, source in enumerate(limits.buy_from):
         if source not in BUY_SOURCES and index.resolve(source) is None:
             field = f"limits.buy_from[{i}]"
-            errors.append(_unknown_ticker(loaded, field, source, index, unknown))
+            errors.append(_unknown_ticker(loaded, field, source, guessing(), unknown))
     if errors:
         raise _combine(errors)
     return resolved
@@ -512,10 +516,22 @@ def _nested_model(annotation: object) -> type[BaseModel] | None:
 # Ticker problems
 
 
+class _Guessing:
+    """The index to guess from, for the first MAX_GUESSES calls; then None."""
+
+    def __init__(self, index: TickerIndex) -> None:
+        self.index = index
+        self.calls = 0
+
+    def __call__(self) -> TickerIndex | None:
+        self.calls += 1
+        return self.index if self.calls <= MAX_GUESSES else None
+
+
 def _unknown_ticker(
-    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex, problem: str
+    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex | None, problem: str
 ) -> InputError:
-    guess = index.suggest(ticker)
+    guess = index.suggest(ticker) if index is not None else None
     fix = f"did you mean {guess!r}?" if guess else "check the spelling, or add it to the model"
     if field.startswith("limits.buy_from"):
         close = difflib.get_close_matches(ticker.lower(), BUY_SOURCES, n=1, cutoff=0.6)
