@@ -447,9 +447,19 @@ def model_build(
     """Build a model folder from iShares exports, the Nasdaq screener and fundamentals."""
 
     def body() -> None:
+        from advisor.errors import InputError, Location
         from advisor.market.build import Sources, build_model, write_model
 
-        built = build_model(Sources.in_folder(data), name, date.fromisoformat(as_of))
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise InputError(
+                Location("--as-of"),
+                "is not a date",
+                value=as_of,
+                fix="write it as YYYY-MM-DD, e.g. --as-of 2026-02-10",
+            ) from None
+        built = build_model(Sources.in_folder(data), name, day)
         write_model(built, out)
         typer.echo(f"wrote {out}: {len(built.securities):,} securities, {len(built.funds)} funds")
 

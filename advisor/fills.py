@@ -25,8 +25,9 @@ from pathlib import Path
 
 from advisor.enums import Side
 from advisor.errors import InputError, Location
+from advisor.input_files import MB, read_regular
 from advisor.portfolio.editing import EditableYaml
-from advisor.portfolio.rewrite import locked, read_regular, replace
+from advisor.portfolio.rewrite import locked, replace
 from advisor.portfolio.tickers import ticker_key
 from advisor.proposal import FIX, Order, Orders, read_orders
 
@@ -34,6 +35,7 @@ REQUIRED = ("ticker", "side", "shares", "price")
 OPTIONAL = ("date",)
 TOLERANCE = 1e-9  # relative slack when comparing share counts
 MAX_PRICE_MOVE = 0.20  # a fill this far from the proposal's price is more likely a typo
+FILLS_BYTES = 10 * MB  # far above any real fills file
 # Plain decimals only: float() would also take 1_0, 1e308, inf and nan.
 NUMBER = re.compile(r"(\d{1,12}(\.\d{0,12})?|\.\d{1,12})")
 
@@ -256,7 +258,7 @@ def read_fills(
 
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """The fills CSV's rows with their line numbers, after its header."""
-    raw = read_regular(path, "fills file", "give the path of the fills CSV")
+    raw = read_regular(path, FILLS_BYTES, "give the path of the fills CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, Validati
 
 from advisor.enums import CheckName, Side, Status
 from advisor.errors import InputError, Location
+from advisor.input_files import MB, read_regular
 from advisor.writing import significant
 
 
@@ -176,6 +177,7 @@ def proposal_schema() -> dict[str, Any]:
 
 FIX = "give a proposal written by `advisor rebalance PORTFOLIO --output x.json`"
 M = TypeVar("M", bound=BaseModel)
+MAX_BYTES = 64 * MB  # a proposal over the whole universe (5,300 trades) is about 3 MB
 
 
 def read_proposal(path: Path) -> ProposalDocument:
@@ -187,17 +189,19 @@ def read_orders(path: Path) -> Orders:
 
 
 def _read(path: Path, model: type[M]) -> M:
-    from advisor.portfolio.rewrite import read_regular
-
-    raw = read_regular(path, "proposal", FIX)  # a regular file of at most 10 MB
+    raw = read_regular(path, MAX_BYTES, FIX)  # a regular file, never a FIFO; size first
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(Location(path, field="file"), f"cannot be read ({exc})", fix=FIX) from exc
+        problem = f"cannot be read ({exc})"
+        raise InputError(Location(path, field="file"), problem, fix=FIX) from exc
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
         raise _located(path, text, exc) from None
+    except RecursionError:
+        problem = "nests too deeply to be a proposal"
+        raise InputError(Location(path, field="JSON"), problem, fix=FIX) from None
 
 
 def _located(path: Path, text: str, exc: ValidationError) -> InputError:
@@ -207,11 +211,11 @@ def _located(path: Path, text: str, exc: ValidationError) -> InputError:
     if kind == "json_invalid":
         try:  # the standard parser says where, by line
             json.loads(text)
+        except RecursionError:
+            return InputError(Location(path, field="JSON"), "nests too deeply", fix=FIX)
         except json.JSONDecodeError as bad:
             where = Location(path, bad.lineno, "JSON")
             return InputError(where, f"is not valid JSON ({bad.msg})", fix=FIX)
-        except RecursionError:  # nested deeper than the standard parser goes
-            pass
         return InputError(Location(path, field="JSON"), f"is not valid JSON ({error['msg']})")
     field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
     where = Location(path, field=field.lstrip(".") or "top level")

@@ -12,7 +12,7 @@ import pandas as pd
 from advisor import checks
 from advisor.checks import Check
 from advisor.concentration import largest, look_through
-from advisor.errors import InputError
+from advisor.errors import TargetUnreachable
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
@@ -92,12 +92,11 @@ def problem_data(scored: Scored) -> ProblemData:
     prices = scored.positions.groupby(level=0, sort=False)["price"].first()
     no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
     tickers = candidates(portfolio, model, held.index, no_buy)
-    if tickers.empty:  # cash alone, and buy_from allows nothing: there is no problem to state
-        raise InputError(
-            scored.loaded.where("limits.buy_from"),
-            "allows nothing to buy, and the account holds no securities",
-            value=list(portfolio.limits.buy_from),
-            fix="add holdings, or let it buy: buy_from: [funds] (or [all], or tickers)",
+    if tickers.empty and (portfolio.target is not None or portfolio.limits.cash_max is not None):
+        raise TargetUnreachable(
+            f"nothing may be bought: the account holds cash alone, and buy_from "
+            f"{portfolio.limits.buy_from} (less no_buy) names no security to invest it in; add "
+            "funds, all or tickers to limits.buy_from"
         )
     securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()

@@ -20,8 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
+from advisor.fills import FILLS_BYTES
 from advisor.portfolio import rewrite
 from advisor.portfolio.loading import load_portfolio
+from advisor.proposal import MAX_BYTES as PROPOSAL_BYTES
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
@@ -288,12 +290,12 @@ def test_deeply_nested_json_is_refused(text: str, message: str, tmp_path: Path) 
 def test_a_huge_proposal_is_refused_unread(tmp_path: Path) -> None:
     _, proposal = make(tmp_path)
     with proposal.open("r+b") as handle:
-        handle.truncate(rewrite.MAX_BYTES + 1)  # sparse: nothing is really written
+        handle.truncate(PROPOSAL_BYTES + 1)  # sparse: nothing is really written
     code, _, err = invoke(
         "apply", proposal, "--fills", fills_csv(tmp_path / "f.csv", "NVDA,SELL,5,190")
     )
     assert code == 2
-    assert f"error: {proposal}: file is 10,000,001 bytes, more than the 10,000,000" in err
+    assert f"error: {proposal}: file is 64.0 MB, larger than the 64.0 MB such a file" in err
 
 
 # The fills
@@ -403,9 +405,9 @@ def test_a_huge_fills_file_is_refused(tmp_path: Path) -> None:
     _, proposal = make(tmp_path)
     fills = fills_csv(tmp_path / "f.csv", "NVDA,SELL,5,190")
     with fills.open("r+b") as handle:
-        handle.truncate(rewrite.MAX_BYTES + 1)
+        handle.truncate(FILLS_BYTES + 1)
     code, _, err = invoke("apply", proposal, "--fills", fills)
-    assert code == 2 and f"error: {fills}: file is 10,000,001 bytes" in err
+    assert code == 2 and f"error: {fills}: file is 10.0 MB, larger than the 10.0 MB" in err
 
 
 # Never an invalid file, never half a write

@@ -208,7 +208,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     lines = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     for prev, name in zip("abcdefg", "bcdefgh", strict=True):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
-    with pytest.raises(InputError, match=r"expands to more than 100,000 values"):
+    with pytest.raises(InputError, match=r"expands aliases to more than 200,000 values; write"):
         load_portfolio(write(tmp_path, "\n".join(lines) + "\n"))
 
 
@@ -319,7 +319,7 @@ def test_limit_tickers_are_checked() -> None:
 
 
 def test_buy_from_keywords_and_tickers(tmp_path: Path) -> None:
-    text = "holdings: []\nlimits:\n  buy_from: [holdings, funds, all, ALL, msft]\n"
+    text = "cash: 1\nholdings: []\nlimits:\n  buy_from: [holdings, funds, all, ALL, msft]\n"
     assert resolve_tickers(load_portfolio(write(tmp_path, text)), INDEX, "us-equity") == {}
 
 

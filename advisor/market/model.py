@@ -6,6 +6,7 @@ weighted sum of its holdings' rows: look-through is exact by construction.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.errors import ModelError
+from advisor.errors import InputError, ModelError
+from advisor.input_files import MB, read_regular
 from advisor.measures import BANDS, RISK_COLUMNS, SMALL_BANDS
 from advisor.portfolio.tickers import TickerIndex
 
@@ -37,11 +39,40 @@ _REQUIRED = (
     "size_score",
     "specific_vol",
     "beta",
+    "company",
+    "ranked",
+    "debt_source",
     "market_cap_source",
     *RISK_COLUMNS,
     *(f"{m}_source" for m in RISK_COLUMNS),
 )
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
+
+# Limits of a model folder (README): the shipped one's files are 5 KB, 2.1 MB and 10-55 KB.
+MAX_META_BYTES = 1 * MB
+MAX_SECURITIES_BYTES = 32 * MB
+MAX_FUND_BYTES = 8 * MB
+MAX_FUNDS = 1_000
+# Each number column of securities.csv: (lowest, highest, for stocks only, may be empty).
+_NUMBERS = {
+    "market_cap": (1e-6, 1e15, True, False),  # its log is taken: > 0
+    "price": (0.0, 1e6, False, True),  # 0 or empty: no price (a fund without NAV)
+    "adv": (0.0, 1e13, False, False),
+    "size_rank": (1.0, 1e7, True, False),
+    "size_score": (-3.0, 3.0, True, False),  # winsorized at +-3
+    "specific_vol": (0.0, 10.0, True, False),
+    "beta": (-10.0, 10.0, True, False),
+    **{m: (0.0, 1e6, True, False) for m in RISK_COLUMNS},
+}
+# model.yaml's numbers: (where, lowest, highest).
+_PARAMETERS = (
+    (("costs", "half_spread_bps"), 0.0, 1e4),
+    (("costs", "fund_half_spread_bps"), 0.0, 1e4),
+    (("costs", "impact_coefficient"), 0.0, 10.0),
+    (("costs", "commission_per_trade"), 0.0, 1e6),
+    (("risk_model", "factor_vols"), 0.0, 10.0),
+)
+_REBUILD = "rebuild the model with `advisor model build`"
 
 
 class SizeScheme(StrEnum):
@@ -182,6 +213,13 @@ def _russell_band(stocks: pd.DataFrame) -> pd.Series:
 
 def resolve_model_folder(name_or_path: str, relative_to: Path | None = None) -> Path:
     """A model named in a portfolio file: a folder path, or a name under the shipped models/."""
+    if "\0" in name_or_path or any(len(part.encode()) > 255 for part in name_or_path.split("/")):
+        raise ModelError(  # the file system would refuse it with an OSError or a ValueError
+            _loc("model"),
+            "is not a model name or folder (a NUL byte, or a name over 255 bytes)",
+            value=name_or_path,
+            fix="give a model folder or a model name such as us-equity",
+        )
     candidate = Path(name_or_path)
     if relative_to is not None and not candidate.is_absolute():
         beside = relative_to / candidate
@@ -210,13 +248,9 @@ def cached_model(folder: Path) -> MarketModel:
 
 
 def load_model(folder: Path) -> MarketModel:
-    from ruamel.yaml.error import YAMLError
-
-    from advisor.portfolio import yaml_nodes
-
     folder = Path(folder)
     meta_path = folder / "model.yaml"
-    if not meta_path.is_file():
+    if not _present(meta_path):
         known = (
             sorted(p.name for p in SHIPPED.iterdir() if (p / "model.yaml").is_file())
             if SHIPPED.is_dir()
@@ -227,44 +261,108 @@ def load_model(folder: Path) -> MarketModel:
             "is not a model folder (no model.yaml)",
             fix=f"give a model folder or one of {known}",
         )
-    try:
-        meta = yaml_nodes.load(meta_path.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
-        raise ModelError(
-            _loc(meta_path),
-            f"is not valid YAML ({exc})",
-            fix="rebuild it with `advisor model build`",
-        ) from exc
-    if not isinstance(meta, dict) or "name" not in meta or "as_of" not in meta:
-        raise ModelError(
-            _loc(meta_path), "lacks name or as_of", fix="rebuild it with `advisor model build`"
-        )
+    meta = _read_meta(meta_path)
     securities = _read_securities(folder / "securities.csv")
     funds = {}
-    for path in sorted((folder / "funds").glob("*.csv")):
+    for count, path in enumerate(sorted((folder / "funds").glob("*.csv")), start=1):
+        if count > MAX_FUNDS:
+            raise ModelError(
+                _loc(folder / "funds"), f"holds more than {MAX_FUNDS:,} fund files", fix=_REBUILD
+            )
         funds[path.stem] = _read_fund(path, securities)
+    unlooked = [t for t in securities.index[securities["type"] == "fund"] if t not in funds]
+    if unlooked:  # a fund is looked through, so it needs its holdings
+        line = int(np.flatnonzero(securities.index == unlooked[0])[0]) + 2
+        raise ModelError(
+            _loc(folder / "securities.csv", line, "ticker"),
+            f"is a fund without its holdings file funds/{unlooked[0]}.csv",
+            value=unlooked[0],
+            fix=_REBUILD,
+        )
     return MarketModel(str(meta["name"]), str(meta["as_of"]), folder, meta, securities, funds)
 
 
-def _loc(path: Path, line: int | None = None, field: str = "") -> Any:
+def _present(path: Path) -> bool:
+    """Whether anything is at `path`; a name the file system refuses (too long) is nothing."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    from ruamel.yaml.error import YAMLError
+
+    from advisor.portfolio import yaml_nodes
+
+    raw = _read(path, MAX_META_BYTES)
+    try:
+        meta = yaml_nodes.load(raw.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError, yaml_nodes.TooLarge) as exc:
+        raise ModelError(_loc(path), f"is not valid YAML ({exc})", fix=_REBUILD) from exc
+    if not isinstance(meta, dict) or "name" not in meta or "as_of" not in meta:
+        raise ModelError(_loc(path), "lacks name or as_of", fix=_REBUILD)
+    for keys, low, high in _PARAMETERS:
+        _check_parameter(path, meta, keys, low, high)
+    return meta
+
+
+def _check_parameter(
+    path: Path, meta: dict[str, Any], keys: tuple[str, str], low: float, high: float
+) -> None:
+    """A cost or risk parameter: absent, or a number (or a mapping of numbers) in range."""
+    section = meta.get(keys[0], {})
+    field = ".".join(keys)
+    if not isinstance(section, dict):
+        raise ModelError(_loc(path, None, keys[0]), "is not a mapping", fix=_REBUILD)
+    value = section.get(keys[1])
+    if value is None:
+        return  # the documented default applies
+    values: dict[str, object] = value if isinstance(value, dict) else {"": value}
+    for name, number in values.items():
+        if not _number_in(number, low, high):
+            where = f"{field}.{name}" if name else field
+            raise ModelError(
+                _loc(path, None, where),
+                f"must be a number from {low:g} to {high:g}",
+                value=number if isinstance(number, int | float | str) else None,
+                fix=_REBUILD,
+            )
+
+
+def _number_in(number: object, low: float, high: float) -> bool:
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        return False
+    return low <= number <= high  # NaN is in no range
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        return read_regular(path, limit, _REBUILD)
+    except InputError as exc:  # the same message, as a model error
+        raise ModelError(exc.location, exc.problem, value=exc.value, fix=exc.fix) from None
+
+
+def _read_csv(path: Path, limit: int, **options: Any) -> pd.DataFrame:
+    raw = _read(path, limit)
+    try:
+        return pd.read_csv(io.BytesIO(raw), keep_default_na=False, **options)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        problem = f"is not a readable CSV ({' '.join(str(exc).split())})"
+        raise ModelError(_loc(path), problem, fix=_REBUILD) from exc
+
+
+def _loc(path: Path | str, line: int | None = None, field: str = "") -> Any:
     from advisor.errors import Location
 
     return Location(path, line, field)
 
 
 def _read_securities(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise ModelError(
-            _loc(path), "is missing", fix="rebuild the model with `advisor model build`"
-        )
-    try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(
-            _loc(path),
-            f"is not a readable CSV ({exc})",
-            fix="rebuild the model with `advisor model build`",
-        ) from exc
+    if not path.exists():
+        raise ModelError(_loc(path), "is missing", fix=_REBUILD)
+    text = dict.fromkeys(("ticker", "name", "type", "company", "sector"), str)
+    frame = _read_csv(path, MAX_SECURITIES_BYTES, na_values=[""], dtype=text, low_memory=False)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise ModelError(
@@ -272,6 +370,17 @@ def _read_securities(path: Path) -> pd.DataFrame:
             f"lacks columns {missing}",
             fix="rebuild the model with `advisor model build`",
         )
+    for column, known in (("ticker", None), ("type", ("stock", "fund"))):
+        bad = frame[column].isna() | (~frame[column].isin(known) if known else False)
+        if bad.any():
+            row = int(np.argmax(bad.to_numpy()))
+            value = frame.at[row, column]
+            raise ModelError(
+                _loc(path, row + 2, column),
+                "must be stock or fund" if known else "is empty",
+                value=None if value != value else value,
+                fix="rebuild the model",
+            )
     duplicated = frame["ticker"][frame["ticker"].duplicated()]
     if len(duplicated):
         line = int(duplicated.index[0]) + 2
@@ -291,31 +400,16 @@ def _read_securities(path: Path) -> pd.DataFrame:
                 value=frame.at[row, f"{measure}_source"],
                 fix="rebuild the model",
             )
-    stocks = frame["type"] == "stock"
-    for column in ("market_cap", "size_score", *RISK_COLUMNS):
-        values = frame.loc[stocks, column].astype(float)
-        bad = values.isna() | (values < 0 if column != "size_score" else values.isna())
-        if bad.any():
-            row = int(values.index[np.argmax(bad.to_numpy())])
-            raise ModelError(
-                _loc(path, row + 2, column),
-                "must be a number >= 0",
-                value=frame.at[row, column],
-                fix="rebuild the model",
-            )
+    stocks = (frame["type"] == "stock").to_numpy()
+    for column, (low, high, stocks_only, may_be_empty) in _NUMBERS.items():
+        frame[column] = _numbers(path, frame[column], column, low, high,
+                                 stocks if stocks_only else None, may_be_empty)  # fmt: skip
     frame["sector"] = frame["sector"].fillna("")
     return frame.set_index("ticker", drop=False).rename_axis(None)
 
 
 def _read_fund(path: Path, securities: pd.DataFrame) -> pd.Series:
-    try:
-        frame = pd.read_csv(path, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(
-            _loc(path),
-            f"is not a readable CSV ({exc})",
-            fix="rebuild the model with `advisor model build`",
-        ) from exc
+    frame = _read_csv(path, MAX_FUND_BYTES, dtype={"ticker": str})
     if list(frame.columns[:2]) != ["ticker", "weight"]:
         raise ModelError(
             _loc(path, 1, "header"), "must be 'ticker,weight'", fix="rebuild the model"
@@ -329,7 +423,24 @@ def _read_fund(path: Path, securities: pd.DataFrame) -> pd.Series:
             value=frame.at[row, "ticker"],
             fix="rebuild the model",
         )
-    weights = pd.Series(frame["weight"].astype(float).to_numpy(), index=frame["ticker"])
+    if path.stem in securities.index and securities.at[path.stem, "type"] != "fund":
+        raise ModelError(
+            _loc(path), "is the file of a stock in securities.csv", fix="rebuild the model"
+        )
+    funds = securities["type"].loc[frame["ticker"]].to_numpy() == "fund"
+    duplicated = frame["ticker"].duplicated().to_numpy()
+    for bad, problem in ((funds, "is a fund: look through to its stocks"),
+                         (duplicated, "appears twice")):  # fmt: skip
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ModelError(
+                _loc(path, row + 2, "ticker"),
+                problem,
+                value=frame.at[row, "ticker"],
+                fix="rebuild the model",
+            )
+    weight = _numbers(path, frame["weight"], "weight", 0.0, 1.0, None, False)
+    weights = pd.Series(weight.to_numpy(), index=frame["ticker"])
     if abs(weights.sum() - 1) > 1e-6 or (weights < 0).any():
         raise ModelError(
             _loc(path, None, "weight"),
@@ -341,3 +452,33 @@ def _read_fund(path: Path, securities: pd.DataFrame) -> pd.Series:
             _loc(path), "names a fund missing from securities.csv", fix="rebuild the model"
         )
     return weights
+
+
+def _numbers(
+    path: Path,
+    column: pd.Series,
+    name: str,
+    low: float,
+    high: float,
+    rows: np.ndarray | None,
+    may_be_empty: bool,
+) -> pd.Series:
+    """A column as floats, each in [low, high] (on `rows`, where given); else the first bad
+    value's line, column and value."""
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    number = values.to_numpy()
+    bad = ~((number >= low) & (number <= high))  # NaN fails both
+    if may_be_empty:
+        bad &= ~(column.isna().to_numpy())
+    if rows is not None:
+        bad &= rows
+    if bad.any():
+        row = int(np.argmax(bad))
+        found = column.iloc[row]
+        raise ModelError(
+            _loc(path, row + 2, name),
+            f"must be a number from {low:g} to {high:g}",
+            value=found if isinstance(found, str) else float(found),
+            fix="rebuild the model",
+        )
+    return values

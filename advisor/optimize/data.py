@@ -112,9 +112,7 @@ class ProblemData:
 
     def validate(self) -> None:
         """Raise ValueError naming the first misaligned or impossible input."""
-        n = len(self.tickers)
-        if n == 0:
-            raise ValueError("`tickers` must not be empty")
+        # No tickers at all is an account of cash alone with nothing to buy: nothing to solve.
         if not self.tickers.is_unique:
             dupes = sorted(self.tickers[self.tickers.duplicated()].astype(str).unique())
             raise ValueError(f"`tickers` must be unique, got duplicates {dupes[:5]}")

@@ -19,6 +19,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from advisor.errors import InputError, Location
+from advisor.input_files import MB, read_regular
 from advisor.portfolio import yaml_nodes
 from advisor.portfolio.model import Portfolio
 from advisor.portfolio.tickers import TickerIndex
@@ -32,7 +33,14 @@ _SCALAR_TAGS = {
     _CORE + name for name in ("str", "value", "int", "float", "bool", "null", "timestamp")
 }
 _PLAIN_TAGS = _SCALAR_TAGS | {_CORE + "map", _CORE + "seq"}
-_MAX_VALUES = 100_000  # aliases can blow a small file up into billions of values
+# Limits of a portfolio file (README, "Limits of a portfolio file"), checked before the work
+# they bound: the size before reading, the holdings before composing, the rest while converting.
+MAX_FILE_BYTES = 2 * MB  # 10,000 holdings in flow style take about 330 KB
+MAX_HOLDINGS = 10_000
+MAX_DEPTH = 20  # a portfolio nests 6 levels at most (holdings, a holding, lots, a lot, a value)
+MAX_GUESSES = 20  # unknown tickers given a "did you mean"
+MAX_VALUES = 200_000  # keys and values, aliases counted each time they are used
+_TICKER_KEY = re.compile(r"""(?:^|[\s{,])["']?ticker["']?\s*:""", re.MULTILINE)
 _LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
 
 
@@ -66,14 +74,21 @@ class InputErrors(InputError):
 def load_portfolio(path: Path) -> LoadedPortfolio:
     """Read, parse and validate a portfolio file; any problem raises InputError (exit code 2)."""
     raw = _read(path)
-    data, lines = _parse(path, _decode(path, raw))
+    text = _decode(path, raw)
+    _count_holdings(path, text)
+    deep = yaml_nodes.deep_line(raw, MAX_DEPTH)
+    if deep is not None:
+        raise _too_deep(path, deep, "file")
+    data, lines = _parse(path, text)
     try:
         # Strict: YAML already types its values, and lax coercion would read `shares: true` as 1.
         portfolio = Portfolio.model_validate(data, strict=True)
     except ValidationError as exc:
         errors = [_explain(path, lines, error) for error in exc.errors(include_url=False)]
         raise _combine(errors) from exc
-    return LoadedPortfolio(path, portfolio, hashlib.sha256(raw).hexdigest(), lines)
+    loaded = LoadedPortfolio(path, portfolio, hashlib.sha256(raw).hexdigest(), lines)
+    _check_value(loaded)
+    return loaded
 
 
 def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str) -> dict[int, str]:
@@ -82,11 +97,14 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
     resolved: dict[int, str] = {}
     first: dict[str, int] = {}
     unknown = f"is not in model {model_name} ({len(index):,} tickers)"
+    # A guess compares a ticker with every one in the model (a few ms): past the first
+    # MAX_GUESSES unknown tickers, none is guessed, so 10,000 of them are refused in a second.
+    guessing = _Guessing(index)
     for position, holding in enumerate(loaded.portfolio.holdings):
         field = f"holdings[{position}].ticker"
         ticker = index.resolve(holding.ticker)
         if ticker is None:
-            errors.append(_unknown_ticker(loaded, field, holding.ticker, index, unknown))
+            errors.append(_unknown_ticker(loaded, field, holding.ticker, guessing(), unknown))
         elif ticker in first:
             errors.append(_duplicate_ticker(loaded, position, first[ticker]))
         else:
@@ -97,11 +115,11 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
         for i, ticker in enumerate(getattr(limits, name)):
             if index.resolve(ticker) is None:
                 field = f"limits.{name}[{i}]"
-                errors.append(_unknown_ticker(loaded, field, ticker, index, unknown))
+                errors.append(_unknown_ticker(loaded, field, ticker, guessing(), unknown))
     for i, source in enumerate(limits.buy_from):
         if source not in BUY_SOURCES and index.resolve(source) is None:
             field = f"limits.buy_from[{i}]"
-            errors.append(_unknown_ticker(loaded, field, source, index, unknown))
+            errors.append(_unknown_ticker(loaded, field, source, guessing(), unknown))
     if errors:
         raise _combine(errors)
     return resolved
@@ -123,13 +141,45 @@ def portfolio_schema() -> dict[str, Any]:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        known = {FileNotFoundError: "does not exist", IsADirectoryError: "is a directory"}
-        problem = known.get(type(exc), f"cannot be read ({exc.strerror})")
-        fix = "give the path of a readable portfolio .yaml file"
-        raise InputError(Location(path, field="file"), problem, fix=fix) from exc
+    return read_regular(path, MAX_FILE_BYTES, "give the path of a readable portfolio .yaml file")
+
+
+def _count_holdings(path: Path, text: str) -> None:
+    """Refuse a file of more than MAX_HOLDINGS holdings before composing it: composing and
+    validating 100,000 holdings takes seconds. Each holding has a `ticker:` key; counting the
+    keys in the text is cheap (a key written through an alias is caught when converting)."""
+    for count, found in enumerate(_TICKER_KEY.finditer(text), start=1):
+        if count > MAX_HOLDINGS:
+            line = text.count("\n", 0, found.start() + 1) + 1
+            raise _too_many_holdings(path, line)
+
+
+def _too_many_holdings(path: Path, line: int) -> InputError:
+    return InputError(
+        Location(path, line, "holdings"),
+        f"has more than {MAX_HOLDINGS:,} holdings, the most a portfolio file may have",
+        fix="split the account into several files",
+    )
+
+
+def _check_value(loaded: LoadedPortfolio) -> None:
+    """What the file's values allow on their own, but no proposal can work from."""
+    portfolio = loaded.portfolio
+    if portfolio.cash == 0 and all(h.quantity == 0 for h in portfolio.holdings):
+        line = loaded.line_of("cash") or loaded.line_of("holdings") or 1
+        raise InputError(
+            Location(loaded.path, line, "cash"),
+            "with no shares held: the portfolio has no value",
+            value=0,
+            fix="add the cash or the shares the account holds",
+        )
+    if portfolio.target is not None and portfolio.limits.cash_min == 1:
+        raise InputError(
+            loaded.where("limits.cash_min"),
+            "keeps all of the value in cash: nothing is left to invest toward the target",
+            value=1,
+            fix="lower cash_min (e.g. 0.01), or remove target: to keep the account in cash",
+        )
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -153,6 +203,8 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         root = yaml_nodes.compose(yaml, text)
     except YAMLError as exc:
         raise _yaml_error(path, text, exc) from exc
+    except RecursionError:  # the composers recurse once per level: hundreds of [ or {
+        raise _too_deep(path, None, "file") from None
     if root is None or (isinstance(root, ScalarNode) and root.tag == _CORE + "null"):
         raise InputError(
             Location(path, 1, "file"),
@@ -169,6 +221,14 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
     converter = _Converter(path, yaml.constructor)
     data = converter.convert(root, "")
     return data, converter.lines
+
+
+def _too_deep(path: Path, line: int | None, field: str) -> InputError:
+    return InputError(
+        Location(path, line, field),
+        f"nests more than {MAX_DEPTH} levels deep",
+        fix="a portfolio nests 6 levels at most (holdings, lots); check the brackets",
+    )
 
 
 def _yaml_error(path: Path, text: str, exc: YAMLError) -> InputError:
@@ -210,19 +270,25 @@ class _Converter:
         self.constructor = constructor
         self.lines: dict[str, int] = {}
         self.count = 0
-        self.open: set[int] = set()  # nodes being converted: an alias to one of them is a loop
+        self.open: list[int] = []  # nodes being converted: an alias to one of them is a loop
+        self.seen: set[int] = set()  # nodes converted: one seen again is an alias
+        self.aliased = False  # whether an alias has been expanded yet
 
     def convert(self, node: Node, field: str) -> Any:
         self._check(node, field)
         if isinstance(node, ScalarNode):
             return self._scalar(node, field)
-        self.open.add(id(node))
+        if len(self.open) >= MAX_DEPTH:
+            raise _too_deep(self.path, _line(node), field)
+        if field == "holdings" and len(node.value) > MAX_HOLDINGS:
+            raise _too_many_holdings(self.path, _line(node))
+        self.open.append(id(node))
         try:
             if isinstance(node, MappingNode):
                 return self._mapping(node, field)
             return [self._item(item, f"{field}[{i}]") for i, item in enumerate(node.value)]
         finally:
-            self.open.discard(id(node))
+            self.open.pop()
 
     def _item(self, node: Node, field: str) -> Any:
         self.lines.setdefault(field, _line(node))
@@ -272,9 +338,14 @@ class _Converter:
     def _check(self, node: Node, field: str) -> None:
         self.count += 1
         where = field or "top level"
-        if self.count > _MAX_VALUES:
-            problem = f"expands to more than {_MAX_VALUES:,} values"
-            raise self._error(node, where, problem, "write the file without nested aliases")
+        self.aliased = self.aliased or id(node) in self.seen
+        self.seen.add(id(node))
+        if self.count > MAX_VALUES:
+            if self.aliased:
+                problem = f"expands aliases to more than {MAX_VALUES:,} values"
+                raise self._error(node, where, problem, "write the file without nested aliases")
+            problem = f"takes the file past {MAX_VALUES:,} keys and values, the most it may have"
+            raise self._error(node, where, problem, "split the account into several files")
         if id(node) in self.open:
             raise self._error(node, where, "is an alias that contains itself", "remove the loop")
         plain = _SCALAR_TAGS if isinstance(node, ScalarNode) else _PLAIN_TAGS
@@ -338,6 +409,7 @@ _VALUE_FIXES = {  # start of a validator's message in portfolio.py: (problem, No
     "must be a finite": (None, "write a number such as 100"),
     "needs shares or lots": (None, "add 'shares: N' or a 'lots:' list"),
     "lots must not be empty": (None, "list at least one lot, or give shares instead"),
+    "lots add up": (None, "check the lots' shares"),
     "shares ": (None, "drop shares (the lots give it) or make it their sum"),
     "cash_max ": (None, "raise cash_max or lower cash_min: cash is kept between the two"),
     "give exactly one": (
@@ -444,10 +516,22 @@ def _nested_model(annotation: object) -> type[BaseModel] | None:
 # Ticker problems
 
 
+class _Guessing:
+    """The index to guess from, for the first MAX_GUESSES calls; then None."""
+
+    def __init__(self, index: TickerIndex) -> None:
+        self.index = index
+        self.calls = 0
+
+    def __call__(self) -> TickerIndex | None:
+        self.calls += 1
+        return self.index if self.calls <= MAX_GUESSES else None
+
+
 def _unknown_ticker(
-    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex, problem: str
+    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex | None, problem: str
 ) -> InputError:
-    guess = index.suggest(ticker)
+    guess = index.suggest(ticker) if index is not None else None
     fix = f"did you mean {guess!r}?" if guess else "check the spelling, or add it to the model"
     if field.startswith("limits.buy_from"):
         close = difflib.get_close_matches(ticker.lower(), BUY_SOURCES, n=1, cutoff=0.6)

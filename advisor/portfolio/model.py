@@ -10,6 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, m
 
 Ticker = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9./\- ]+$")]
 
+# Bounds the solver can work within (README, "Limits of a portfolio file"): past them a value is
+# a typo, and its squares overflow or swamp every other figure in the optimization.
+MAX_SHARES = 1e12
+MAX_PRICE = 1e6  # $ per share; Berkshire A is under $1M
+MAX_CASH = 1e15
+SharesHeld = Annotated[float, Field(ge=0, le=MAX_SHARES)]
+Price = Annotated[float, Field(gt=0, le=MAX_PRICE)]
+
 
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo must never silently drop a limit.
@@ -23,8 +31,8 @@ def _finite(value: float | None) -> float | None:
 
 
 class Lot(_Strict):
-    shares: Annotated[float, Field(gt=0)]
-    cost_basis: Annotated[float, Field(ge=0)] | None = None
+    shares: Annotated[float, Field(gt=0, le=MAX_SHARES)]
+    cost_basis: Annotated[float, Field(ge=0, le=MAX_PRICE)] | None = None
     acquired: date | None = None
 
     _finite_fields = field_validator("shares", "cost_basis")(_finite)
@@ -32,8 +40,8 @@ class Lot(_Strict):
 
 class Holding(_Strict):
     ticker: Ticker
-    shares: Annotated[float, Field(ge=0)] | None = None
-    price: Annotated[float, Field(gt=0)] | None = None
+    shares: SharesHeld | None = None
+    price: Price | None = None
     lots: list[Lot] | None = None
 
     _finite_fields = field_validator("shares", "price")(_finite)
@@ -46,6 +54,8 @@ class Holding(_Strict):
             if not self.lots:
                 raise ValueError("lots must not be empty")
             total = sum(lot.shares for lot in self.lots)
+            if total > MAX_SHARES:
+                raise ValueError(f"lots add up to {total:g} shares, more than {MAX_SHARES:g}")
             if self.shares is not None and not math.isclose(self.shares, total, rel_tol=1e-9):
                 raise ValueError(f"shares {self.shares:g} differ from the sum of lots {total:g}")
         return self
@@ -118,7 +128,7 @@ class Limits(_Strict):
     cash_max: Share | None = None
     """Most cash after trades, share of value; above it cash is invested (default: never raised
     above max(today's share, cash_min))."""
-    min_trade_value: Annotated[float, Field(ge=0)] | None = None
+    min_trade_value: Annotated[float, Field(ge=0, le=MAX_CASH)] | None = None
     """Smallest trade in USD (default 100); never waived."""
     min_trade_share: Share | None = None
     """Smallest trade as a share of value (default 0.002); the larger of it and min_trade_value
@@ -164,7 +174,7 @@ class Limits(_Strict):
 class Portfolio(_Strict):
     account: str = ""
     model: str = "us-equity"
-    cash: Annotated[float, Field(ge=0)] = 0.0
+    cash: Annotated[float, Field(ge=0, le=MAX_CASH)] = 0.0
     holdings: list[Holding] = []
     target: Target | None = None
     limits: Limits = Limits()

@@ -39,15 +39,6 @@ class Locked:
     gid: int
 
 
-def read_regular(path: Path, what: str, fix: str) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES; never blocks on a FIFO or device."""
-    fd = _open(path, fix)
-    try:
-        return _read_fd(fd, path, fix, what)
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def locked(path: Path, fix: str) -> Iterator[Locked]:
     """Hold an exclusive lock on the file `path` names (through symlinks) while in the block."""
