@@ -8,7 +8,6 @@ workers fork, so they start with it in memory.
 from __future__ import annotations
 
 import multiprocessing
-import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.enums import AccountStatus, CheckName
 from advisor.errors import AdvisorError, InputError, Location
+from advisor.input_files import require_regular
 from advisor.outcome import worst
 from advisor.writing import reason
 
@@ -124,27 +124,8 @@ def failed(path: str, code: int, message: str) -> AccountResult:
 
 
 def require_regular_file(path: Path) -> None:
-    """Refuse a FIFO, device or socket before opening it: reading one can block for ever.
-    A missing file is left to the loader, which names it."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:  # a symlink loop, a name too long...
-        raise InputError(Location(path), f"cannot be read: {reason(exc)}") from None
-    if not stat.S_ISREG(mode):
-        kind = (
-            "a FIFO"
-            if stat.S_ISFIFO(mode)
-            else "a folder"
-            if stat.S_ISDIR(mode)
-            else "a device or socket"
-        )
-        raise InputError(
-            Location(path),
-            f"is {kind}, not a regular file",
-            fix="give a regular file (in a batch, move it out of the folder)",
-        )
+    """Refuse a FIFO, device, socket or folder before opening it: reading one can block."""
+    require_regular(path, "give a regular file (in a batch, move it out of the folder)")
 
 
 def _warm(paths: list[str], model: str | None) -> None:

@@ -44,6 +44,19 @@ def read_regular(path: Path, limit: int, fix: str) -> bytes:
     return raw
 
 
+def require_regular(path: Path, fix: str) -> None:
+    """Refuse a FIFO, device, socket or folder before anything opens it (reading one can block
+    for ever); a missing file is left to the reader, which names it."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a symlink loop, a name too long...
+        raise InputError(Location(path, field="file"), f"cannot be read ({exc.strerror})",
+                         fix=fix) from None  # fmt: skip
+    _check(path, info, info.st_size, fix)
+
+
 def _check(path: Path, info: os.stat_result, limit: int, fix: str) -> None:
     for test, problem in _KINDS:
         if test(info.st_mode):

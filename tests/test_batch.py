@@ -153,16 +153,13 @@ def test_a_fifo_or_a_failing_account_stops_no_other(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     rows = summary_rows(out)
     assert set(rows) == {"good.yaml", "bad.yaml", "cash.yaml", "z.yaml", "loop.yaml"}
-    assert rows["loop.yaml"]["message"].endswith(
-        "cannot be read: Too many levels of symbolic links (ELOOP)"
-    )
+    assert "cannot be read (Too many levels of symbolic links)" in rows["loop.yaml"]["message"]
     assert (rows["good.yaml"]["exit_code"], rows["bad.yaml"]["exit_code"]) == ("0", "2")
     assert rows["z.yaml"]["exit_code"] == "2"
-    assert rows["cash.yaml"]["exit_code"] == "2"  # cash alone with nothing it may buy
-    assert "limits.buy_from ['holdings'] allows nothing to buy" in rows["cash.yaml"]["message"]
+    assert rows["cash.yaml"]["exit_code"] == "0"  # cash alone, no target: nothing to do
     assert rows["z.yaml"]["message"] == (
-        f"{folder / 'z.yaml'} is a FIFO, not a regular file; give a regular file (in a batch, "
-        "move it out of the folder)"
+        f"{folder / 'z.yaml'}: file is a FIFO (named pipe), not a regular file; give a regular "
+        "file (in a batch, move it out of the folder)"
     )
     assert "good.json" in {p.name for p in out.iterdir()}
 
