@@ -113,10 +113,9 @@ def _compare(document: ProposalDocument) -> Table:
         table.add_row(
             measure, show(before.figure(measure)), show(after.figure(measure)), band, estimated
         )
-    for band_name in BANDS:
-        table.add_row(
-            f"  {band_name}", pct(before.bands[band_name]), pct(after.bands[band_name]), "", ""
-        )
+    for band_name in BANDS:  # .get: a hand-edited proposal may lack a band; it shows as "-"
+        shares = before.bands.get(band_name), after.bands.get(band_name)
+        table.add_row(f"  {band_name}", *(pct(share) for share in shares), "", "")
     for risk in saved.RISKS:
         value, _ = document.limit(risk.cap.key if risk.cap else None)
         shown = "" if value is None else f"max {figure(value, risk.kind)}"
