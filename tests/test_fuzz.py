@@ -240,7 +240,7 @@ def test_validate_and_score_survive_a_mutated_portfolio(data: st.DataObject, sou
         run("score", str(path))
 
 
-@settings(FUZZ, max_examples=40)
+@FUZZ
 @given(data=st.data(), source=st.sampled_from(PORTFOLIOS))
 def test_rebalance_survives_a_mutated_portfolio(data: st.DataObject, source: Path) -> None:
     text = data.draw(mutated(source.read_text(encoding="utf-8")))

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,30 @@ def test_trades_and_basket_csv_neutralise_a_formula_in_a_ticker_or_reason() -> N
     basket = list(csv.reader(io.StringIO(basket_csv(proposal, 25))))
     assert basket[1][0] == "'=HYPERLINK(1)"
     assert float(basket[1][4]) > 0
+
+
+def test_a_real_process_prints_hostile_text_as_valid_utf8(tmp_path: Path) -> None:
+    """In a process of its own (stdout a pipe, strict UTF-8): a lone surrogate in the account
+    and undecodable bytes in the path print as U+FFFD, ESC as text; no UnicodeEncodeError."""
+    folder = os.fsencode(tmp_path) + b"/\xff\x1b[2J"
+    os.mkdir(folder)
+    text = ROTATION.read_text(encoding="utf-8")
+    path = folder + b"/p.yaml"
+    Path(os.fsdecode(path)).write_text(
+        text.replace("account: Rotation scenario", 'account: "\\ud800\\e]0;x\\a"'),
+        encoding="utf-8",
+    )
+    for args, code, shown in (
+        ([b"score", path], 0, "\ufffd\\x1b]0;x\\x07"),  # the account
+        ([b"score", folder + b"/missing.yaml"], 2, "missing.yaml"),
+    ):
+        done = subprocess.run(
+            [os.fsencode(sys.executable), b"-m", b"advisor", *args],
+            cwd=ROOT,
+            capture_output=True,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+        )
+        output = (done.stdout + done.stderr).decode("utf-8")  # strict: valid UTF-8 throughout
+        assert done.returncode == code, output
+        assert not UNSAFE.findall(output)
+        assert "\ufffd\\x1b[2J" in output and shown in output  # the path, and more
