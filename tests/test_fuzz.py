@@ -10,6 +10,8 @@ control characters or deep brackets. Derandomized, so CI runs the same examples 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -246,7 +248,13 @@ def test_rebalance_survives_a_mutated_portfolio(data: st.DataObject, source: Pat
     text = data.draw(mutated(source.read_text(encoding="utf-8")))
     with tempfile.TemporaryDirectory() as folder:
         path = write(Path(folder) / source.name, text)
-        run("rebalance", str(path), "--output", str(Path(folder) / "trades.csv"))
+        trades, basket = Path(folder) / "trades.csv", Path(folder) / "basket.csv"
+        run("rebalance", str(path), "--output", str(trades), "--basket", str(basket))
+        for written in (trades, basket):
+            if written.exists():
+                for row in csv.reader(io.StringIO(written.read_text(encoding="utf-8"))):
+                    assert not any(UNSAFE.search(cell) for cell in row), row
+                    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
 
 
 # Without --output: `review --output x.html` of a proposal whose bands lack a band still ends in
