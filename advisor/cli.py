@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from advisor.errors import AdvisorError
+from advisor.text import plain
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,13 +35,19 @@ ModelOpt = Annotated[
 ]
 
 
+def _echo(text: str, err: bool = False) -> None:
+    """Print a line holding user text (a path, a ticker, a value) as plain text: its control
+    characters escaped, line breaks kept (a diagnosis spans lines)."""
+    typer.echo(plain(text, keep="\n"), err=err)
+
+
 def _run(action: Callable[[], T]) -> T:
     """Run a command body; a known error prints one message and exits with its code. A
     file-system fault the system reports (no space, no permission) is the user's: exit 2."""
     try:
         return action()
     except AdvisorError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except (KeyboardInterrupt, typer.Exit):
         raise
@@ -49,14 +56,14 @@ def _run(action: Callable[[], T]) -> T:
             _internal(exc)
         from advisor.writing import reason
 
-        typer.echo(f"error: {exc.filename or 'a file'}: {reason(exc)}", err=True)
+        _echo(f"error: {exc.filename or 'a file'}: {reason(exc)}", err=True)
         raise typer.Exit(2) from None
     except Exception as exc:
         _internal(exc)
 
 
 def _internal(exc: Exception) -> NoReturn:
-    typer.echo(f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)", err=True)
+    _echo(f"internal error: {type(exc).__name__}: {exc} (a bug: please report it)", err=True)
     raise typer.Exit(1) from None
 
 
@@ -384,9 +391,9 @@ def apply(
             proposal, fills, portfolio=portfolio, lot_rule=rule, allow_price_move=allow_price_move
         )
         for ticker, (before, after) in done.shares.items():
-            typer.echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
+            _echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
-        typer.echo(
+        _echo(
             f"updated {done.portfolio} with {len(done.fills)} fill(s); "
             f"the previous file is {done.backup}"
         )
@@ -405,7 +412,7 @@ def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
         loaded, market = load_inputs(portfolio, model)
         positions(loaded, market)
         if loaded.portfolio.target is None:  # valid, but rebalance will not aim it anywhere
-            typer.echo(
+            _echo(
                 f"warning: {loaded.path}: no target: rebalance will only repair broken limits; "
                 "add `target: {small_cap_share: 0.25, band: 0.02}` to aim the portfolio",
                 err=True,
@@ -461,7 +468,7 @@ def model_build(
             ) from None
         built = build_model(Sources.in_folder(data), name, day)
         write_model(built, out)
-        typer.echo(f"wrote {out}: {len(built.securities):,} securities, {len(built.funds)} funds")
+        _echo(f"wrote {out}: {len(built.securities):,} securities, {len(built.funds)} funds")
 
     _run(body)
 
@@ -494,7 +501,7 @@ def model_check(
         from advisor.market.check import check_model
 
         for line in check_model(load_model(folder)):
-            typer.echo(line)
+            _echo(line)
 
     _run(body)
 

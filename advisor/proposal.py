@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, ValidationError
 
@@ -49,7 +49,7 @@ class Trade(Order):
 
 
 class Target(Document):
-    measure: str
+    measure: Literal["small_cap_share", "size_score"]  # a Measures field: read by name
     value: Figure
     band: Figure
 

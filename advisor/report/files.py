@@ -31,6 +31,7 @@ from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
 from advisor.report.summary import with_summary
 from advisor.scoring import exposures_dict
+from advisor.text import csv_cell, encodable
 from advisor.writing import check_file_target, refusal
 
 TRADE_COLUMNS = ("ticker", "side", "shares", "price", "value", "estimated_cost", "reason")
@@ -64,8 +65,13 @@ def trades_csv(proposal: Proposal) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TRADE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(trade_rows(proposal))
+    writer.writerows(_cells(row) for row in trade_rows(proposal))
     return buffer.getvalue()
+
+
+def _cells(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's cells as a spreadsheet should show them: text never read as a formula."""
+    return {key: csv_cell(value) for key, value in row.items()}
 
 
 def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
@@ -75,6 +81,7 @@ def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(BASKET_COLUMNS if limit_band_bps is None else LIMIT_BASKET_COLUMNS)
     for row in trade_rows(proposal):
+        row["ticker"] = csv_cell(row["ticker"])  # the only text cell; side is BUY or SELL
         if limit_band_bps is None:
             writer.writerow([row["ticker"], row["side"], row["shares"], "MARKET", "DAY"])
         else:
@@ -141,9 +148,9 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
         pretrade_checks=[_check(c) for c in proposal.pretrade],
         diagnosis=None if plan.diagnosis is None else plan.diagnosis.lines(),
         inputs=Inputs(
-            portfolio=str(scored.loaded.path),
+            portfolio=encodable(str(scored.loaded.path)),
             sha256=scored.loaded.sha256,
-            account=scored.loaded.portfolio.account,
+            account=encodable(scored.loaded.portfolio.account),
             model=ModelRef(name=scored.model.name, as_of=scored.model.as_of),
             size_scheme=scored.scheme.value,
         ),
@@ -223,5 +230,5 @@ def batch_summary_csv(results: list[Any]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for result in results:
-        writer.writerow(result.row())
+        writer.writerow(_cells(result.row()))
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from advisor.proposal import ProposalDocument
 from advisor.report import saved
 from advisor.report.saved import figure, pct, signed, usd
 from advisor.report.summary import summary_of
+from advisor.text import plain
 
 TONES = {"ok": "bold green", "warn": "bold yellow", "bad": "bold red"}
 
@@ -30,12 +31,12 @@ def saved_view(document: ProposalDocument) -> Group:
     head.add_row("Status", str(document.status))
     found = saved.verdict(document)
     parts: list[Any] = [
-        Text(summary_of(document), style="bold"),
-        *(Text(line, style="bold yellow") for line in document.kept),
+        Text(plain(summary_of(document)), style="bold"),
+        *(Text(plain(line), style="bold yellow") for line in document.kept),
         head,
-        Text(found.headline, style=TONES[found.tone]),
+        Text(plain(found.headline), style=TONES[found.tone]),
     ]
-    parts.extend(Text(f"  {line}", style="yellow") for line in found.lines)
+    parts.extend(Text(f"  {plain(line)}", style="yellow") for line in found.lines)
     parts += [_trades(document)]
     if document.trades:
         parts += [Text("Why each trade", style="italic"), _reasons(document)]
@@ -47,7 +48,9 @@ def saved_view(document: ProposalDocument) -> Group:
             style="bold red" if failed else "dim",
         )
     )
-    parts.extend(Text(f"  FAILED {c.name}: {c.detail or c.value}", style="red") for c in failed)
+    parts.extend(
+        Text(plain(f"  FAILED {c.name}: {c.detail or c.value}"), style="red") for c in failed
+    )
     return Group(*parts)
 
 
@@ -110,10 +113,9 @@ def _compare(document: ProposalDocument) -> Table:
         table.add_row(
             measure, show(before.figure(measure)), show(after.figure(measure)), band, estimated
         )
-    for band_name in BANDS:
-        table.add_row(
-            f"  {band_name}", pct(before.bands[band_name]), pct(after.bands[band_name]), "", ""
-        )
+    for band_name in BANDS:  # .get: a hand-edited proposal may lack a band; it shows as "-"
+        shares = before.bands.get(band_name), after.bands.get(band_name)
+        table.add_row(f"  {band_name}", *(pct(share) for share in shares), "", "")
     for risk in saved.RISKS:
         value, _ = document.limit(risk.cap.key if risk.cap else None)
         shown = "" if value is None else f"max {figure(value, risk.kind)}"

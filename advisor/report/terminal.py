@@ -11,6 +11,7 @@ from rich.text import Text
 
 from advisor.measures import BANDS, RISK_MEASURES
 from advisor.scoring import Scored
+from advisor.text import plain
 
 
 def fmt(value: float | None, kind: str) -> str:
@@ -55,7 +56,11 @@ def score_view(scored: Scored) -> Group:
     bands.add_column("")
     for band in BANDS:
         bands.add_row(band, fmt(data.bands[band], "%"), bar(data.bands[band]))
-    bands.add_row("[bold]small + micro[/]", f"[bold]{fmt(data.small_cap_share, '%')}[/]", "")
+    bands.add_row(
+        Text("small + micro", style="bold"),
+        Text(fmt(data.small_cap_share, "%"), style="bold"),
+        "",
+    )
 
     size = Table(title="Size", title_justify="left")
     for column in ("Measure", "Value", "Meaning"):
@@ -162,8 +167,21 @@ def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:
     return Group(head, sources, funds, sources_of)
 
 
+class PlainConsole(Console):
+    """A console that shows every string as itself: no markup or emoji codes read from it, and
+    its control characters escaped (advisor.text.plain). User text (an account, a ticker, a
+    path, a reason) reaches the views as plain strings; styled text is built as rich Text, and
+    Text holding user text is built from plain() too."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(plain(text), **options)
+
+
 def print_view(view: Group, console: Console | None = None) -> None:
-    (console or Console()).print(view)
+    (console or PlainConsole()).print(view)
 
 
 def batch_view(results: list[Any]) -> Group:
@@ -181,6 +199,8 @@ def batch_view(results: list[Any]) -> Group:
             reached,
         )
     notes = [
-        Text(f"{Path(r.path).name}: {r.message}", style="yellow") for r in results if r.message
+        Text(plain(f"{Path(r.path).name}: {r.message}"), style="yellow")
+        for r in results
+        if r.message
     ]
     return Group(table, *notes)
