@@ -32,6 +32,7 @@ MONEY_TOL: Final = 1e-9
 SHARE_TOL: Final = 1e-9
 MAX_ORDER_SHARE: Final = 0.25  # pre-trade: no buy above this share of V (sells: the position)
 MAX_ADV_SHARE: Final = 0.05  # pre-trade: no order above this share of the security's ADV
+WAIVERS: Final = 16  # small trades tried for a rule that needs them (each re-runs the rules)
 EQUITY_KEPT: Final = 0.5  # a rebalance keeps this share of today's equity invested (at least)
 
 
@@ -364,7 +365,9 @@ def _sized(
     """Trades of `amount` at least `minimum`, but where another rule needs a smaller one (of
     at least `floor`, min_trade_value, which is never waived)."""
     small = amount[amount < minimum * (1 - MONEY_TOL)]
-    waived = [t for t in small.index if small[t] >= floor * (1 - MONEY_TOL) and needed(t)]
+    # Each waiver re-runs every rule: the largest WAIVERS small trades are tried, no more.
+    tried = small[small >= floor * (1 - MONEY_TOL)].sort_values(ascending=False).index[:WAIVERS]
+    waived = [t for t in tried if needed(t)]
     bad = small.drop(waived)
     kept = amount.drop(waived)
     least = float(kept.min()) if len(kept) else 0.0

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, Validati
 from advisor.enums import CheckName, Side, Status
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
+from advisor.measures import BANDS
 from advisor.writing import significant
 
 
@@ -54,13 +55,20 @@ class Target(Document):
     band: Figure
 
 
+def _every_band(bands: dict[str, float]) -> dict[str, float]:
+    missing = [band for band in BANDS if band not in bands]
+    if missing:
+        raise ValueError(f"lacks the size bands {missing}")
+    return bands
+
+
 class Measures(Document):
     """Every portfolio measure, as `advisor score --json` prints them (advisor/measures.py)."""
 
     value: Figure
     cash: Figure
     equity_value: Figure
-    bands: dict[str, Figure]
+    bands: Annotated[dict[str, Figure], AfterValidator(_every_band)]
     small_cap_share: Figure
     size_score: Figure
     geometric_mean_market_cap: Figure | None

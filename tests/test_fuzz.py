@@ -186,24 +186,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-# Internal errors found by this test whose cause lies outside the reports, by the message they
-# print. Each is tolerated here until its fix lands, then removed so the test is strict again.
-KNOWN = {
-    # `rebalance` of a file without holdings whose buy_from allows nothing to buy (the default
-    # buy_from, or `holdings: []` after a truncation): advisor/rebalance.py builds the problem
-    # with no securities and advisor/optimize/data.py refuses it with ValueError (exit 1).
-    "internal error: ValueError: `tickers` must not be empty",
-}
-
-
 def run(*args: str) -> int:
     result = runner.invoke(app, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
     output = result.stdout + result.stderr
-    if result.exit_code == 1 and any(known in output for known in KNOWN):
-        return 1
     assert result.exit_code in EXITS, output[-2000:]
     assert not UNSAFE.findall(output), UNSAFE.findall(output)
     return result.exit_code
@@ -257,10 +245,6 @@ def test_rebalance_survives_a_mutated_portfolio(data: st.DataObject, source: Pat
                     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
 
 
-# Without --output: `review --output x.html` of a proposal whose bands lack a band still ends in
-# a KeyError (exit 1) in advisor/report/html.py; the proposal document's schema
-# (advisor/proposal.py, Measures.bands) is where such a file should be refused with exit 2.
-# Add the .html and .md outputs here once it is.
 @FUZZ
 @given(data=st.data())
 def test_review_survives_a_mutated_proposal(data: st.DataObject, saved: Saved) -> None:
@@ -268,6 +252,8 @@ def test_review_survives_a_mutated_proposal(data: st.DataObject, saved: Saved) -
     with tempfile.TemporaryDirectory() as folder:
         path = write(Path(folder) / "proposal.json", text)
         run("review", str(path))
+        for suffix in (".html", ".md"):
+            run("review", str(path), "--output", str(Path(folder) / f"report{suffix}"))
 
 
 @FUZZ
@@ -293,12 +279,14 @@ def test_apply_survives_mutated_fills_or_proposal(
         )
 
 
-def test_review_shows_a_band_missing_from_a_hand_edited_proposal_as_a_dash(
+def test_a_band_missing_from_a_hand_edited_proposal_is_refused(
     saved: Saved, tmp_path: Path
 ) -> None:
     document = json.loads(saved.proposal)
     del document["before"]["bands"]["giant"]
     path = write(tmp_path / "proposal.json", json.dumps(document))
-    result = runner.invoke(app, ["review", str(path)])
-    assert result.exit_code == 0, result.output
-    assert re.search(r"giant +│ +- +│ +\d", result.stdout)
+    for extra in ([], ["--output", str(tmp_path / "report.html")]):
+        result = runner.invoke(app, ["review", str(path), *extra])
+        assert result.exit_code == 2, result.output
+        assert "before.bands" in result.stderr and "lacks the size bands ['giant']" in result.stderr
+    assert not (tmp_path / "report.html").exists()

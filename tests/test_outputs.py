@@ -226,4 +226,4 @@ def test_a_fifo_given_as_the_input_is_refused_unopened(tmp_path: Path, command: 
     args = [sys.executable, "-m", "advisor", command, str(fifo)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
-    assert f"error: {fifo} is a FIFO, not a regular file" in done.stderr
+    assert f"error: {fifo}: file is a FIFO (named pipe), not a regular file" in done.stderr

@@ -180,3 +180,13 @@ class Portfolio(_Strict):
     limits: Limits = Limits()
 
     _finite_fields = field_validator("cash")(_finite)
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        # A name is a folder or a path: it must be text the file system can take.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid text (a lone surrogate)") from None
+        return value

@@ -46,9 +46,15 @@ from advisor.trades.rounding import (
 )
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
+PUT_BACK: Final = 16  # dropped trades tried back where a rule needs them
 NUDGE: Final = 4.0  # trades below this times their minimum size are tried for noise
 COSTS: Final = ("spread", "impact")  # the optimizer's cost terms: reported costs stand in
 SIZE_ROUNDS: Final = 12  # relax-and-fix rounds for the minimum sizes (most need one or two)
+SIZE_SOLVES: Final = 8  # solves relax-and-fix may take in all
+# A problem of more names than this takes about a second a solve: relax-and-fix and the repairs
+# get LARGE_SOLVES each, so that even 10,000 holdings end within seconds, not minutes.
+LARGE: Final = 1000
+LARGE_SOLVES: Final = 2
 FEW: Final = 8  # small trades fixed at zero all at once; more are fixed the smaller half first
 ROOM: Final = 0.25  # share of the target band aimed inside by the first solve
 NOTHING_TO_DO: Final = Status.NOTHING_TO_DO
@@ -196,6 +202,7 @@ class Planner:
         quarter), else only the others at the minimum. When no fixing is feasible, rounding and
         repair deal with what is left. At most SIZE_ROUNDS rounds."""
         part, found, base = self, solution, adjust
+        solves = 0
         for _ in range(SIZE_ROUNDS):
             data = part.data
             trades = found.trades.reindex(data.tickers, fill_value=0.0).to_numpy(dtype=float)
@@ -206,12 +213,14 @@ class Planner:
                 break
             under = small & (size < least / 2)
             none = np.zeros(len(small), dtype=bool)
-            tries = [(under, small & ~under), *((d, none) for d in _smallest(under, size))]
-            tries.append((none, small))
+            tries = [*((d, none) for d in _smallest(under, size)), (none, small)]
+            if under.sum() <= FEW:
+                tries.insert(0, (under, small & ~under))
             for drop, lift in tries:
                 sub, fixed = part._fixed(drop, lift, base, trades)
-                if sub is None:
+                if sub is None or solves >= part._budget(SIZE_SOLVES):
                     continue
+                solves += 1
                 again = sub._solve(sub.target, fixed)
                 if again.feasible:
                     part, found, base = sub, again, fixed
@@ -267,6 +276,10 @@ class Planner:
                 )
                 best = dataclasses.replace(best, diagnosis=found)
         return best
+
+    def _budget(self, solves: int) -> int:
+        """How many solves a step may take on this problem (fewer on a large one)."""
+        return solves if self.data.n <= LARGE else min(solves, LARGE_SOLVES)
 
     def _no_trade_fits(self) -> bool:
         """Whether the minimum trade is above the largest order allowed."""
@@ -355,7 +368,7 @@ class Planner:
         """Round `solution`; while a rule fails, solve again with `adjust` tightened."""
         adjust = adjust or Adjust()
         best: TradePlan | None = None
-        for repair in range(MAX_REPAIRS + 1):
+        for repair in range(self._budget(MAX_REPAIRS) + 1):
             rounded = self._rounded(solution, soft=adjust.soft_target > 0)
             plan = self._plan(
                 rounded.quantities,
@@ -457,7 +470,9 @@ class Planner:
 
         data, found = self.data, checked(quantities)
         wanted = (solution.trades / data.prices).reindex(data.tickers).fillna(0.0)
-        for ticker in dropped.index:
+        # The largest first, and only a few: each is tried with every check.
+        order = (wanted[dropped.index] * data.prices[dropped.index]).abs()
+        for ticker in order.sort_values(ascending=False, kind="stable").index[:PUT_BACK]:
             amount = float(wanted[ticker])
             amount = float(np.round(amount)) if self.limits.whole_shares else amount
             if amount < 0 and -amount >= float(data.shares[ticker]) - 0.5:
@@ -500,17 +515,18 @@ class Planner:
 
 
 def _smallest(drop: np.ndarray, size: np.ndarray) -> list[np.ndarray]:
-    """The trades to fix at zero, to try in turn: all of `drop`, then, when there are many,
-    the smaller half of them, then the smaller quarter."""
+    """The trades to fix at zero, to try in turn: all of `drop`; when there are many (the
+    relaxation spread thinly over hundreds of names), the smaller half, then the smaller
+    quarter, then all."""
     if drop.sum() <= FEW:
         return [drop] if drop.any() else []
     order = np.argsort(np.where(drop, size, np.inf), kind="stable")
-    out = [drop]
+    out = []
     for share in (2, 4):
         part = np.zeros(len(drop), dtype=bool)
         part[order[: int(drop.sum()) // share]] = True
         out.append(part)
-    return out
+    return [*out, drop]
 
 
 def _badness(plan: TradePlan) -> tuple[int, float]:

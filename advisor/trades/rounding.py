@@ -84,13 +84,36 @@ def trim_buys_for_cash(
 def spend_cash_to_ceiling(
     data: ProblemData, quantities: pd.Series, limits: EffectiveLimits
 ) -> pd.Series:
-    """Add shares to buys, one at a time, while cash after trades is above cash_max: rounding
-    each trade to whole shares leaves cash a little off where the optimizer put it. The share
-    added is the dearest that fits under the ceiling's excess, else the cheapest that keeps the
-    cash floor."""
+    """Add shares to buys while cash after trades is above cash_max: rounding each trade to
+    whole shares leaves cash a little off where the optimizer put it. To the dearest buy whose
+    share fits under the ceiling's excess, as many shares as fit at once, else one share of the
+    cheapest buy that keeps the cash floor; the state is worked out again after each."""
     quantities = quantities.copy()
     if not limits.whole_shares:
         return quantities
+    prices = data.prices
+    # An added share keeps each order under the pre-trade caps (checks.pretrade_checks).
+    largest = np.minimum(checks.MAX_ORDER_SHARE * data.total_value, checks.MAX_ADV_SHARE * data.adv)
+    for _ in range(4 * len(quantities) + 10):
+        state = checks.after(data, quantities)
+        excess = state.cash - limits.cash_max * state.total
+        spare = state.cash - limits.cash_min * state.total
+        room = np.floor(largest / prices - quantities)  # shares each buy may still take
+        buys = quantities.index[(quantities > 0) & (room >= 1)]
+        if excess <= 0 or buys.empty:
+            break
+        price = prices[buys]
+        within = price[price <= excess]
+        if len(within):
+            ticker = within.idxmax()
+            # Costs grow with the trade, so a little under what the excess would buy.
+            count = max(1.0, min(float(room[ticker]), math.floor(0.98 * excess / price[ticker])))
+        elif float(price.min()) * 1.01 < spare:
+            ticker, count = price.idxmin(), 1.0
+        else:
+            break
+        quantities[ticker] += count
+    return quantities
     prices = data.prices
     # An added share keeps each order under the pre-trade caps (checks.pretrade_checks).
     largest = np.minimum(checks.MAX_ORDER_SHARE * data.total_value, checks.MAX_ADV_SHARE * data.adv)
