@@ -27,6 +27,7 @@ from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
 from advisor.portfolio.editing import EditableYaml
+from advisor.portfolio.loading import LoadedPortfolio
 from advisor.portfolio.rewrite import locked, replace
 from advisor.portfolio.tickers import ticker_key
 from advisor.proposal import FIX, Order, Orders, read_orders
@@ -100,6 +101,7 @@ def apply_fills(
         _check_unchanged(hashlib.sha256(current.raw).hexdigest(), orders, proposal_path, path)
         loaded, market = load_inputs(current.path)
         _check_unchanged(loaded.sha256, orders, proposal_path, path)  # read again: the same
+        whole = loaded.portfolio.limits.whole_shares
         for i, trade in enumerate(orders.trades):
             if market.tickers.resolve(trade.ticker) is None:
                 raise InputError(
@@ -107,6 +109,13 @@ def apply_fills(
                     f"is not in model {market.name}",
                     value=trade.ticker,
                     fix=f"trades must be securities of the portfolio's model; {FIX}",
+                )
+            if whole and not float(trade.shares).is_integer() and not _sells_all(trade, loaded):
+                raise InputError(
+                    Location(proposal_path, field=f"trades[{i}].shares"),
+                    "is not a whole number of shares, and the portfolio trades whole shares",
+                    value=trade.shares,
+                    fix=f"trades are in whole shares unless limits.whole_shares is false; {FIX}",
                 )
         held: dict[str, float] = defaultdict(float)
         for holding in loaded.portfolio.holdings:
@@ -137,6 +146,13 @@ def apply_fills(
         replace(current, document.dump(), lambda new: _check_valid(new, current.path), backup)
     after = {t: (before[t], document.shares(t)) for t in before}
     return Applied(current.path, backup, tuple(fills), cash_before, cash_after, after)
+
+
+def _sells_all(trade: Order, loaded: LoadedPortfolio) -> bool:
+    """A sale of a whole holding, part shares included (rebalance proposes such sales)."""
+    held = math.fsum(h.quantity for h in loaded.portfolio.holdings
+                     if ticker_key(h.ticker) == ticker_key(trade.ticker))  # fmt: skip
+    return trade.side == Side.SELL and math.isclose(trade.shares, held, rel_tol=1e-9)
 
 
 def _check_trades(path: Path, trades: list[Order]) -> None:

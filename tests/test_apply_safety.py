@@ -253,6 +253,10 @@ def test_crlf_line_endings_and_a_byte_order_mark_are_kept(tmp_path: Path) -> Non
         ),
         (lambda d: d["trades"][0].update(side="HOLD"), "trades[0].side 'HOLD' is not"),
         (lambda d: d["trades"][0].update(shares="59"), "trades[0].shares '59' is not a number"),
+        (
+            lambda d: d["trades"][0].update(shares=2.5),
+            "trades[0].shares 2.5 is not a whole number of shares, and the portfolio trades whole",
+        ),
     ],
 )
 def test_a_bad_proposal_is_refused_before_anything_is_applied(
