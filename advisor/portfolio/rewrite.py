@@ -25,7 +25,7 @@ from pathlib import Path
 from advisor.errors import InputError, Location
 
 MAX_BYTES = 10_000_000  # a portfolio file or a fills file; far above any real one
-LOCK_WAIT = 30.0  # seconds to wait for another apply of the same file to finish
+LOCK_WAIT = 15.0  # seconds to wait for another apply of the same file to finish
 
 
 @dataclass(frozen=True)
