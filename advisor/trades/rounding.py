@@ -114,24 +114,3 @@ def spend_cash_to_ceiling(
             break
         quantities[ticker] += count
     return quantities
-    prices = data.prices
-    # An added share keeps each order under the pre-trade caps (checks.pretrade_checks).
-    largest = np.minimum(checks.MAX_ORDER_SHARE * data.total_value, checks.MAX_ADV_SHARE * data.adv)
-    for _ in range(4 * len(quantities) + 10):
-        state = checks.after(data, quantities)
-        excess = state.cash - limits.cash_max * state.total
-        spare = state.cash - limits.cash_min * state.total
-        room = (quantities + 1) * prices <= largest
-        buys = quantities.index[(quantities > 0) & room]
-        if excess <= 0 or buys.empty:
-            break
-        price = prices[buys]
-        within = price[price <= excess]
-        if len(within):
-            ticker = within.idxmax()
-        elif float(price.min()) * 1.01 < spare:
-            ticker = price.idxmin()
-        else:
-            break
-        quantities[ticker] += 1
-    return quantities
