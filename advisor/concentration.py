@@ -72,13 +72,6 @@ def own_companies(tickers: pd.Index) -> LookThrough:
     return LookThrough(pd.Index(tickers, name="company"), tickers, sparse.csr_array(sparse.eye(n)))
 
 
-def company_weights(through: LookThrough, values: np.ndarray, total: float) -> pd.Series:
-    """Each company's look-through value / `total`, largest first (companies held only)."""
-    shares = through.values(values) / total if total > 0 else np.zeros(len(through.companies))
-    out = pd.Series(shares, index=through.companies)
-    return out[out > 0].sort_values(ascending=False, kind="stable")
-
-
 def largest(model: MarketModel, values: pd.Series, total: float) -> dict[str, float]:
     """The LARGEST companies' look-through shares of `total` (for score and the reports),
     summed with pandas from the model's fund weights by company: `advisor score` starts

@@ -107,7 +107,7 @@ class PositionCap(Part):
         self.rows = cp.Parameter((rows, n), name="company_rows") if rows else None
         self.row_cap = cp.Parameter(rows, name="company_cap") if rows else None
         self.limit, self.room = 0.0, 1.0
-        self.matrix: Any = None  # plain: the rows as a sparse constant
+        self.matrix: Any = sparse.csr_matrix((0, n))  # plain: the rows as a sparse constant
         self.plain_caps = np.zeros(0)
         self.through: Any = np.zeros((0, 0))
 
@@ -116,7 +116,6 @@ class PositionCap(Part):
         self.room = 1.0 - inputs.adjust.reserve
         caps = inputs.caps(self.limit, self.room)
         self.cap.value = inputs.pad(caps.names, BIG)
-        self.matrix = caps.rows
         self.through = inputs.data.through.matrix
         if self.rows is not None and self.row_cap is not None:  # compiled: padded, dense
             rows = np.zeros(self.rows.shape)
@@ -125,7 +124,6 @@ class PositionCap(Part):
             row_cap = np.full(self.row_cap.shape, BIG)
             row_cap[: len(caps.row_caps)] = caps.row_caps
             self.row_cap.value = row_cap
-            self.matrix = None
         else:
             self.matrix = sparse.csr_matrix(caps.rows)
             self.plain_caps = caps.row_caps
@@ -134,7 +132,7 @@ class PositionCap(Part):
         out = [x <= self.p(self.cap) + slack]
         if self.rows is not None and self.row_cap is not None:
             out.append(self.p(self.rows) @ x <= self.p(self.row_cap) + slack)
-        elif self.matrix is not None and self.matrix.shape[0]:
+        elif self.matrix.shape[0]:
             out.append(self.matrix @ x <= self.plain_caps + slack)
         return out
 

@@ -132,7 +132,7 @@ class Planner:
             first = self._solve(self.target, room)
         if not first.feasible:
             found = diagnose(self.data, self.target, self.limits, self.solver)
-            return self._told(self._best(found, found.best_target()))
+            return self._best(found, found.best_target())
         part, restricted, base, within = self._within_names(self.target, first, room)
         if not within and room.margins:  # perhaps the rounding room is what max_names can't give
             plain = self._solve(self.target, Adjust())
@@ -145,14 +145,7 @@ class Planner:
             names = int(cardinality.held_after(self.data, first, self.limits).sum())
             found = names_diagnosis(part.data, self.target, self.limits, self.solver, base, names)
             plan = part._best(found, found.best_target(), base)
-        return self._told(self._lift(plan))
-
-    def _told(self, plan: TradePlan) -> TradePlan:
-        """The plan with a diagnosis that names the minimum sizes where they alone stop it."""
-        if plan.diagnosis is None or not self._no_trade_fits():
-            return plan
-        return dataclasses.replace(plan, diagnosis=rounding_diagnosis(self.target, (), None,
-                                                                      self._sizes()))  # fmt: skip
+        return self._lift(plan)
 
     # -- steps ---------------------------------------------------------------------------------
 
