@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -506,9 +507,40 @@ def model_check(
     _run(body)
 
 
+class ReaderGone:
+    """A standard stream that outlives its reader: `advisor score x.yaml | head` closes the
+    pipe early, and the command still finishes its work (its files, its exit code) with the
+    rest of its printing sent to /dev/null, rather than ending in BrokenPipeError."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # what is still buffered goes there too
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main() -> None:
     """The console entry point (`advisor`, `python -m advisor`). It ends the process: never
     call it in-process (tests invoke `app`)."""
+    sys.stdout, sys.stderr = ReaderGone(sys.stdout), ReaderGone(sys.stderr)
     try:
         app()
     finally:

@@ -4,6 +4,7 @@ all together or not at all; a file-system fault is exit 2 naming the path and th
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -227,3 +228,21 @@ def test_a_fifo_given_as_the_input_is_refused_unopened(tmp_path: Path, command: 
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert f"error: {fifo}: file is a FIFO (named pipe), not a regular file" in done.stderr
+
+
+def test_a_reader_that_stops_early_changes_neither_the_work_nor_the_exit_code(
+    tmp_path: Path,
+) -> None:
+    """`advisor ... | head -c 1`: the pipe closes at once; the proposal is still written, and
+    the exit code is the proposal's (here 3, a target out of reach), not a broken pipe's."""
+    portfolio = tmp_path / "tight.yaml"
+    text = (ROOT / "portfolios" / "rotation.yaml").read_text()
+    portfolio.write_text(text.replace("max_turnover: 0.40", "max_turnover: 0.02"))
+    out = tmp_path / "p.json"
+    command = (
+        f'"{sys.executable}" -m advisor rebalance "{portfolio}" --output "{out}" 2>&1 '
+        '| head -c 1 > /dev/null; exit "${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 3
+    assert json.loads(out.read_text())["status"] == "unreachable"
