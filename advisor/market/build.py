@@ -59,6 +59,7 @@ STOCK_COLUMNS = [
     "market_cap_source",
     "price",
     "price_source",
+    "price_date",
     "adv",
     "adv_source",
     "size_rank",
@@ -135,6 +136,7 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     sp500 = fundamentals.read_sp500_fundamentals(sources.sp500_fundamentals)
 
     stocks = universe.listed_stocks(screener)
+    stocks["price_date"] = dates.screener_date(sources.screener)
     stocks = pd.concat([stocks, universe.unlisted_fund_holdings(stocks, funds)], ignore_index=True)
     stocks = stocks.sort_values("ticker").reset_index(drop=True)
     stocks = stocks.join(
@@ -194,6 +196,7 @@ def _fund_row(ticker: str, fund: FundHoldings) -> dict[str, Any]:
             if nav is not None
             else "none: give price in the portfolio file"
         ),
+        "price_date": fund.as_of.isoformat() if nav is not None else "",
         "adv": fund.total_market_value * COSTS["fund_adv_share_of_assets"],
         "adv_source": "estimated (share of fund assets)",
     }

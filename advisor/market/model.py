@@ -33,6 +33,7 @@ _REQUIRED = (
     "market_cap",
     "price",
     "price_source",
+    "price_date",
     "adv",
     "size_rank",
     "band",
@@ -361,7 +362,7 @@ def _loc(path: Path | str, line: int | None = None, field: str = "") -> Any:
 def _read_securities(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise ModelError(_loc(path), "is missing", fix=_REBUILD)
-    text = dict.fromkeys(("ticker", "name", "type", "company", "sector"), str)
+    text = dict.fromkeys(("ticker", "name", "type", "company", "sector", "price_date"), str)
     frame = _read_csv(path, MAX_SECURITIES_BYTES, na_values=[""], dtype=text, low_memory=False)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:

@@ -76,6 +76,7 @@ def unlisted_fund_holdings(stocks: pd.DataFrame, funds: dict[str, FundHoldings])
                     "listed": False,
                     "market_cap_source": f"estimated from {fund} weight",
                     "price_source": f"{fund} holdings file",
+                    "price_date": funds[fund].as_of.isoformat(),
                 }
             )
     return pd.DataFrame(rows)
