@@ -1,6 +1,7 @@
 """The model's securities: stocks from the screener, stale fund holdings, funds; sectors; size.
 
-Ranking universe: US-domiciled common stocks in the screener, one row per company. Foreign
+Ranking universe: US-domiciled common stocks in the screener, one row per company (preferreds,
+notes, funds and trusts left out by `screener.not_common`). Foreign
 listings (mostly ADRs) are left out of the ranking because their market caps measure companies
 whose home market is elsewhere (TSM, ASML); they are still in the model, banded against the
 breakpoints the US ranking sets.
@@ -13,7 +14,7 @@ import pandas as pd
 
 from advisor.market.fundamentals import NASDAQ_TO_GICS, gics_sector
 from advisor.market.ishares import FundHoldings
-from advisor.market.screener import company_ids, is_common_equity
+from advisor.market.screener import company_ids, not_common
 from advisor.measures import BANDS
 from advisor.portfolio.tickers import display_ticker, ticker_key
 
@@ -24,7 +25,7 @@ WINSOR = 3.0
 
 def listed_stocks(screener: pd.DataFrame) -> pd.DataFrame:
     """Common equity from the screener, with company ids and the ranking flag."""
-    stocks = screener[screener["name"].map(is_common_equity)].copy()
+    stocks = screener[not_common(screener) == ""].copy()
     stocks["company"] = company_ids(stocks)
     stocks["adv"] = stocks["volume"] * stocks["price"]
     # The most traded class stands for its company in the ranking and lends it its market cap.
@@ -79,7 +80,14 @@ def unlisted_fund_holdings(stocks: pd.DataFrame, funds: dict[str, FundHoldings])
                     "price_date": funds[fund].as_of.isoformat(),
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    # Share classes held by funds (BFA and BFB) are one company; each class's estimate is that
+    # class's value alone, so the company's cap is their sum.
+    frame["company"] = company_ids(frame, caps_per_class=True)
+    frame["market_cap"] = frame.groupby("company")["market_cap"].transform("sum")
+    return frame
 
 
 def sectors(
