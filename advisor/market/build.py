@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, Location
-from advisor.market import dates, fundamentals, risk, universe
+from advisor.market import dates, fundamentals, identity, risk, universe
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
 from advisor.measures import BANDS
@@ -83,6 +83,7 @@ STOCK_COLUMNS = [
     "beta",
     "beta_source",
     "specific_vol",
+    "fundamentals_note",
 ]
 
 
@@ -93,6 +94,8 @@ class Sources:
     sp500_fundamentals: Path
     sp500_sectors: Path
     funds: dict[str, Path] = field(default_factory=dict)
+    # Company names for the 10-K rows (the Kaggle dataset's securities.csv beside them).
+    sp500_names: Path | None = None
 
     @classmethod
     def in_folder(cls, data: Path) -> Sources:
@@ -103,7 +106,12 @@ class Sources:
             sp500_fundamentals=data / "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
             sp500_sectors=data / "sp500-constituents/constituents.csv",
             funds={t: data / p for t, p in DEFAULT_FUNDS.items()},
+            sp500_names=data / "nyse-sp500-fundamentals-2012-2016/securities.csv",
         )
+
+    @property
+    def sp500_names_file(self) -> Path:
+        return self.sp500_names or self.sp500_fundamentals.with_name("securities.csv")
 
     def check(self) -> None:
         for name, path in [
@@ -111,6 +119,7 @@ class Sources:
             ("russell3000", self.russell3000),
             ("sp500_fundamentals", self.sp500_fundamentals),
             ("sp500_sectors", self.sp500_sectors),
+            ("sp500_names", self.sp500_names_file),
             *self.funds.items(),
         ]:
             if not path.is_file():
@@ -153,8 +162,17 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
         t: risk.Members(row_of[w.index.map(ticker_key)].to_numpy(), w.to_numpy())
         for t, w in weights.items()
     }
+    # Rows of the fundamentals snapshots are used only for the company they describe.
+    snapshot, snapshot_notes = identity.checked_rows(
+        stocks, snapshot, f"Russell 3000 snapshot ({snapshot_date})"
+    )
+    sp500 = sp500.join(fundamentals.read_sp500_names(sources.sp500_names_file))
+    sp500, tenk_notes = identity.checked_rows(
+        stocks, sp500, f"10-K ({dates.fiscal_years(sources.sp500_fundamentals)})"
+    )
     measures, rules = risk.risk_measures(stocks, snapshot, sp500, members)
     stocks = stocks.join(measures)
+    stocks["fundamentals_note"] = (snapshot_notes + "; " + tenk_notes).str.strip("; ")
     stocks["type"] = "stock"
 
     fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
