@@ -4,6 +4,8 @@ one row per company."""
 from __future__ import annotations
 
 import csv
+from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -11,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.market import MarketModel
+from advisor.market import MarketModel, universe
 from advisor.market.identity import checked_rows, same_company
+from advisor.market.ishares import FundHoldings
 from advisor.market.screener import company_ids, not_common
 from advisor.portfolio.model import Portfolio
 from advisor.rebalance import candidates
@@ -270,3 +273,38 @@ def test_share_classes_are_one_company_in_the_shipped_model(shipped_model: Marke
         assert rows["ranked"].astype(bool).sum() <= 1, classes
     # Brown-Forman: the funds' two class estimates summed, no longer two micro caps.
     assert stocks.at["BFB", "band"] != "micro"
+
+
+def test_a_fund_holding_a_left_out_security_still_looks_through(tmp_path: Path) -> None:
+    """A closed-end fund left out of the universe but held by a fund stays in the model, not
+    listed (so neither ranked nor buyable), so the fund's weights still sum to one."""
+    screener = pd.DataFrame(
+        {
+            "ticker": ["AAA", "MFM"],
+            "name": ["Alpha Inc. Common Stock", "MFS Municipal Income Trust Common Stock"],
+            "price": [10.0, 5.53],
+            "market_cap": [1e9, 227767599.0],
+            "country": ["United States"] * 2,
+            "volume": [1e5, 4e4],
+            "nasdaq_sector": ["Technology", "Finance"],
+            "industry": ["Software", "Finance Companies"],
+        }
+    )
+    screener["key"] = screener["ticker"]
+    stocks = universe.listed_stocks(screener)
+    assert stocks["ticker"].tolist() == ["AAA"]
+    holdings = pd.DataFrame(
+        {
+            "ticker": ["AAA", "MFM"],
+            "name": ["ALPHA INC", "MFS MUNICIPAL INCOME TRUST"],
+            "sector": ["Information Technology", "Financials"],
+            "asset_class": ["Equity", "Equity"],
+            "market_value": [900.0, 100.0],
+            "price": [10.0, 5.5],
+            "location": ["United States"] * 2,
+        }
+    )
+    fund = FundHoldings("Test fund", date(2026, 4, 10), 100.0, holdings, tmp_path / "f.csv")
+    held = universe.unlisted_fund_holdings(stocks, {"TST": fund})
+    assert held["ticker"].tolist() == ["MFM"]
+    assert not held["listed"].any() and not held["ranked"].any()

@@ -1,9 +1,11 @@
 """The Nasdaq stock screener export: every US-listed security with market cap, price and volume.
 
-The screener lists preferreds, notes, warrants, rights and SPAC units beside common stock, often
-carrying the parent company's market cap, and lists each share class of a company (GOOG and GOOGL)
-with the company's whole market cap. Both would count a company twice in a size ranking, so this
-module keeps common equity only and groups share classes into one company.
+The screener lists preferreds, notes, warrants, rights, SPAC units, closed-end funds and ETFs
+beside common stock, often carrying the parent company's market cap (Nasdaq values a preferred
+on its issuer's share count), and lists each share class of a company (GOOG and GOOGL) with the
+company's whole market cap. Both would count a company twice in a size ranking, so this module
+keeps common equity only (`not_common` gives each rule's reason) and groups share classes into
+one company.
 """
 
 from __future__ import annotations
