@@ -47,7 +47,8 @@ class Anchor:
 
     def reachable(self) -> tuple[float, float]:
         """The lowest and highest blended mean any estimate in [0, 1] can give."""
-        return self.mean(self.fixed + 0 * self.scale), self.mean(self.fixed + self.scale)
+        lowest = np.zeros_like(self.z) + self.fixed
+        return self.mean(lowest), self.mean(lowest + self.scale)
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ AGGREGATES = (
         "debt_due_within_5y",
         ("IWM", "IVV"),
         ("about 75%", "about 50%"),
-        "debt_due_5y, each company weighted by its debt",
+        "share of each holding's debt due within 5 years (debt_due_5y), weighted by its debt",
         _debt_weighted(lambda s: s["debt_due_5y"]),
     ),
     Aggregate(

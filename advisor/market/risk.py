@@ -1,7 +1,9 @@
 """Per-company risk measures: reported where a snapshot has the figure, else estimated by rule.
 
-Every rule is calibrated to a published aggregate (see PUBLISHED) and every value carries a
-`<measure>_source` column: "reported" or "estimated". model.yaml records each rule.
+Every rule is calibrated to a published aggregate (see PUBLISHED) on the figures the tool uses:
+reported figures enter the fit as they are and only the estimates move. Every value carries a
+`<measure>_source` column: "reported" or "estimated"; `debt_note` says why a company's debt
+figures stand out. model.yaml records each rule and what its fit achieved.
 """
 
 from __future__ import annotations
@@ -105,7 +107,9 @@ def risk_measures(
         "companies": int(financial.sum()),
     }
 
-    def anchor(fund_name: str, target: float, weights: np.ndarray | None = None, **blend) -> Anchor:  # type: ignore[no-untyped-def]
+    def anchor(
+        fund_name: str, target: float, weights: np.ndarray | None = None, **blend: np.ndarray
+    ) -> Anchor:
         m = members[fund_name]
         w = m.weights if weights is None else weights[m.rows]
         parts = {k: v[m.rows] for k, v in blend.items()}
