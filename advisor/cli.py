@@ -495,13 +495,15 @@ def model_show(
 def model_check(
     folder: Annotated[Path, typer.Argument(help="Model folder.")] = Path("models/us-equity"),
 ) -> None:
-    """Validate a model folder: files, columns, fund weights, and its headline figures."""
+    """Validate a model folder: files, columns, fund weights, its headline figures, and the
+    published aggregates beside the model's own."""
 
     def body() -> None:
         from advisor.market import load_model
-        from advisor.market.check import check_model
+        from advisor.market.check import check_model, published_aggregates
 
-        for line in check_model(load_model(folder)):
+        market = load_model(folder)
+        for line in [*check_model(market), *published_aggregates(market)]:
             _echo(line)
 
     _run(body)

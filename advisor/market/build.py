@@ -67,6 +67,8 @@ STOCK_COLUMNS = [
     "size_score",
     "debt",
     "debt_source",
+    "debt_note",
+    "debt_due_5y",
     "refinancing",
     "refinancing_source",
     "floating_debt",

@@ -1,14 +1,20 @@
-"""Checks on a loaded model beyond its file format: fund weights and headline figures."""
+"""Checks on a loaded model beyond its file format: fund weights, headline figures, and the
+published aggregates its estimation rules are calibrated to, measured on the figures the tool
+uses (reported where a company has the figure, estimated elsewhere)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from advisor.errors import Location, ModelError
 from advisor.exposures import portfolio_exposures
 from advisor.market.model import MarketModel
+from advisor.market.risk import PUBLISHED
 from advisor.measures import RISK_COLUMNS
 
 # What the shipped funds must score (the tests state the same against the shipped model).
@@ -74,3 +80,102 @@ def check_model(model: MarketModel) -> list[str]:
             f"{scored.small_cap_share:.3f}, size score {scored.size_score:+.2f} {verdict}"
         )
     return lines
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A published aggregate: what it says, the groups it is measured on, and how."""
+
+    label: str
+    key: str
+    groups: tuple[str, str]
+    published: tuple[str, str]
+    weighting: str
+    measure: Callable[[pd.DataFrame, pd.Series], float]
+
+
+def _debt_weighted(share: Callable[[pd.DataFrame], pd.Series]) -> Callable[..., float]:
+    def measure(stocks: pd.DataFrame, weights: pd.Series) -> float:
+        debt = stocks["debt"].astype(float)
+        return float((debt * share(stocks)).sum() / debt.sum())
+
+    return measure
+
+
+AGGREGATES = (
+    Aggregate(
+        "unprofitable companies",
+        "unprofitable_share_of_companies",
+        ("IWM", "IVV"),
+        ("about 40%", "about 6%"),
+        "share of the fund's holdings, each counted once (a reported loss is 1, an estimate "
+        "its probability)",
+        lambda stocks, weights: float(stocks["unprofitable"].astype(float).mean()),
+    ),
+    Aggregate(
+        "debt at floating rates",
+        "floating_share_of_debt",
+        ("IWM", "IVV"),
+        ("30-45%", "about 9%"),
+        "floating-rate share of the holdings' debt, each company weighted by its debt",
+        _debt_weighted(lambda s: s["floating_debt"] * s["market_cap"] / s["debt"]),
+    ),
+    Aggregate(
+        "debt due within 5 years",
+        "debt_due_within_5y",
+        ("IWM", "IVV"),
+        ("about 75%", "about 50%"),
+        "share of each holding's debt due within 5 years (debt_due_5y), weighted by its debt",
+        _debt_weighted(lambda s: s["debt_due_5y"]),
+    ),
+    Aggregate(
+        "domestic revenue",
+        "domestic_revenue_share",
+        ("IWM", "IWB"),
+        ("about 80%", "about 60%"),
+        "fund-weighted mean of domestic_revenue",
+        lambda stocks, weights: float(weights @ stocks["domestic_revenue"].astype(float)),
+    ),
+)
+
+
+def published_aggregates(model: MarketModel) -> list[str]:
+    """Each published aggregate beside the model's figure on the same group, and how that
+    figure is computed. Groups the model lacks, or columns of an older model, are said so."""
+    lines = ["published aggregates (published | this model | measured as):"]
+    stocks = model.stocks
+    for aggregate in AGGREGATES:
+        figures = []
+        for fund, published in zip(aggregate.groups, aggregate.published, strict=True):
+            figures.append(f"{fund} {published} | {_figure(model, fund, aggregate, stocks)}")
+        lines.append(f"  {aggregate.label}: " + "; ".join(figures))
+        lines.append(f"    ({aggregate.weighting})")
+    small, large = (_sensitivity(model, f, stocks) for f in ("IWM", "IWB"))
+    ratio = f"{small / large:.2f}" if np.isfinite(small / large) else "n/a (fund missing)"
+    target = PUBLISHED["earnings_sensitivity_small_over_large"]
+    lines.append(f"  small-cap earnings sensitivity, IWM / IWB: about {target} | {ratio}")
+    lines.append("    (ratio of the fund-weighted means of economic_sensitivity)")
+    return lines
+
+
+def _figure(model: MarketModel, fund: str, aggregate: Aggregate, stocks: pd.DataFrame) -> str:
+    weights = model.fund_weights.get(fund)
+    if weights is None:
+        return "n/a (fund not in the model)"
+    try:
+        value = aggregate.measure(stocks.loc[weights.index], weights)
+    except KeyError as missing:
+        return f"n/a (no {missing} column: rebuild the model)"
+    target = PUBLISHED[aggregate.key][fund]
+    residual = value - target
+    if abs(residual) < 0.005:
+        return f"{value:.1%} (fitted to {target:.0%})"
+    # The rules cannot reach it: reported figures alone put it out of reach (model.yaml).
+    return f"{value:.1%} (fitted to {target:.0%}, {residual:+.1%} out of the rules' reach)"
+
+
+def _sensitivity(model: MarketModel, fund: str, stocks: pd.DataFrame) -> float:
+    weights = model.fund_weights.get(fund)
+    if weights is None:
+        return float("nan")
+    return float(weights @ stocks.loc[weights.index, "economic_sensitivity"].astype(float))
