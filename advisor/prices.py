@@ -81,22 +81,24 @@ class PriceBook:
 
     given: Mapping[str, Quote] = field(default_factory=dict)
     listed: Mapping[str, Quote] = field(default_factory=dict)
-    unknown: tuple[str, ...] = ()
+    # Each quotes file's tickers the model does not know, by the file's source.
+    unknown: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def quote(self, ticker: str, holding: Quote | None = None) -> Quote | None:
         """The quote that prices `ticker` ahead of the model's, if any."""
         return self.given.get(ticker) or holding or self.listed.get(ticker)
 
     def warnings(self) -> list[str]:
-        if not self.unknown:
-            return []
-        named = ", ".join(self.unknown[:SHOWN])
-        more = f" and {len(self.unknown) - SHOWN} more" if len(self.unknown) > SHOWN else ""
-        count = len(self.unknown)
-        return [
-            f"warning: {count} ticker{'s' if count != 1 else ''} in the prices file "
-            f"{'are' if count != 1 else 'is'} not in the model and not used: {named}{more}"
-        ]
+        lines = []
+        for source, tickers in self.unknown.items():
+            named = ", ".join(tickers[:SHOWN])
+            more = f" and {len(tickers) - SHOWN} more" if len(tickers) > SHOWN else ""
+            count = len(tickers)
+            lines.append(
+                f"warning: {count} ticker{'s' if count != 1 else ''} in {source} "
+                f"{'are' if count != 1 else 'is'} not in the model, so not used: {named}{more}"
+            )
+        return lines
 
 
 def file_day(path: Path) -> date:
@@ -234,7 +236,12 @@ def resolve(quotes: QuoteFile | None, index: TickerIndex) -> tuple[dict[str, Quo
 def price_book(given: QuoteFile | None, listed: QuoteFile | None, index: TickerIndex) -> PriceBook:
     given_quotes, unknown = resolve(given, index)
     listed_quotes, more = resolve(listed, index)
-    return PriceBook(given_quotes, listed_quotes, tuple(dict.fromkeys(unknown + more)))
+    missing = {
+        quotes.source: tuple(tickers)
+        for quotes, tickers in ((given, unknown), (listed, more))
+        if quotes is not None and tickers
+    }
+    return PriceBook(given_quotes, listed_quotes, missing)
 
 
 @dataclass(frozen=True)
