@@ -28,7 +28,7 @@ MAX_PRICE_AGE_DAYS = 5  # a price older than this before the run date is stale
 SHOWN = 5  # unknown tickers named in a warning before "and N more"
 FIX = "give a CSV with a header of ticker and price and, optionally, date (YYYY-MM-DD)"
 
-# Header spellings, compared lower case with spaces, underscores and dashes alike.
+# Header spellings, compared by their words (lower case; punctuation and spaces alike).
 COLUMNS = {
     "ticker": ("ticker", "symbol"),
     "price": ("price", "last", "last price", "last sale", "close", "closing price"),
@@ -148,7 +148,7 @@ def read_quotes(path: Path, source: str) -> QuoteFile:
                     value=ticker,
                     fix="keep one price per ticker",
                 )
-            price = _price(path, number, cells["price"])
+            price = parse_price(path, number, cells["price"])
             day = _date(path, number, cells.get("date", ""))
             quotes[key] = Quote(price, source if day else undated_source, day or undated)
             lines[key] = number
@@ -159,7 +159,8 @@ def read_quotes(path: Path, source: str) -> QuoteFile:
 
 
 def _normal(name: str) -> str:
-    return " ".join(re.split(r"[\s_\-]+", name.strip().lower())).strip()
+    """A header cell compared by its words alone: 'Last_Price ($)' reads as 'last price'."""
+    return " ".join(re.split(r"[^a-z0-9]+", name.lower())).strip()
 
 
 def _columns(path: Path, header: list[str]) -> dict[str, int]:
@@ -182,7 +183,8 @@ def _columns(path: Path, header: list[str]) -> dict[str, int]:
     return found
 
 
-def _price(path: Path, line: int, text: str) -> float:
+def parse_price(path: Path, line: int, text: str) -> float:
+    """A plain number, or $ and commas grouping thousands; never a decimal comma."""
     where = Location(path, line, "price")
     plain = text.removeprefix("$").strip()
     if _THOUSANDS.match(plain):

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.errors import InputError
-from advisor.prices import read_quotes
+from advisor.prices import PriceOptions, parse_price, read_quotes, stale, stale_warning
 from advisor.proposal import proposal_schema
 from tests.conftest import SHIPPED_MODEL
 
@@ -306,3 +309,23 @@ def test_batch_prices_every_account(tmp_path: Path) -> None:
         assert document["warnings"] == [] and document["inputs"]["run_date"] == RUN
         for row in (*document["positions"], *document["trades"]):
             assert row["price_source"] == f"quotes {quotes} (--prices)", row
+
+
+def test_stale_is_older_than_the_age_limit_before_the_run_date() -> None:
+    options = PriceOptions(run_date=date(2026, 11, 28), max_age_days=5)
+    used = [("A", "2026-11-23"), ("B", "2026-11-22"), ("C", ""), ("D", "2026-11-30")]
+    found = stale(used, options)
+    # 5 days old is within the limit; 6 is past it; an unknown date counts as stale.
+    assert [s.ticker for s in found] == ["C", "B"]
+    line = stale_warning(found, 5)
+    assert line == (
+        "warning: 2 prices are older than 5 days (oldest undated, C); "
+        "give --prices FILE with today's quotes"
+    )
+    assert stale_warning([], 5) is None
+
+
+@given(st.decimals(min_value="0.01", max_value="999999.99", places=2))
+def test_dollar_prices_with_thousands_read_back(price: Decimal) -> None:
+    assert parse_price(Path("q.csv"), 2, f"${price:,.2f}") == float(price)
+    assert parse_price(Path("q.csv"), 2, f"{price}") == float(price)
