@@ -18,6 +18,7 @@ from advisor.enums import AccountStatus, CheckName
 from advisor.errors import AdvisorError, InputError, Location
 from advisor.input_files import require_regular
 from advisor.outcome import worst
+from advisor.prices import PriceOptions
 from advisor.writing import reason
 
 if TYPE_CHECKING:
@@ -65,18 +66,25 @@ def portfolio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def run_accounts(
-    paths: list[str], scheme: str = "cumulative", model: str | None = None
+    paths: list[str],
+    scheme: str = "cumulative",
+    model: str | None = None,
+    prices: PriceOptions | None = None,
 ) -> list[AccountResult]:
     """Rebalance accounts in turn, sharing one solver: accounts of a shape share one compiled
     problem, re-solved with each account's numbers."""
     from advisor.optimize import Solver
 
     solver = Solver()
-    return [run_account(path, scheme, model, solver) for path in paths]
+    return [run_account(path, scheme, model, solver, prices) for path in paths]
 
 
 def run_account(
-    path: str, scheme: str = "cumulative", model: str | None = None, solver: Solver | None = None
+    path: str,
+    scheme: str = "cumulative",
+    model: str | None = None,
+    solver: Solver | None = None,
+    prices: PriceOptions | None = None,
 ) -> AccountResult:
     """Rebalance one account. Whatever goes wrong in it becomes its row rather than stopping
     the batch: a known error with its exit code, anything else as an internal error (exit 1)."""
@@ -87,7 +95,7 @@ def run_account(
 
     try:
         require_regular_file(Path(path))
-        proposal = propose(Path(path), SizeScheme(scheme), model, solver)
+        proposal = propose(Path(path), SizeScheme(scheme), model, solver, prices)
         result = outcome(proposal)
         document = proposal_document(proposal)
         proposal_json = document.to_json() if result.written else None
@@ -159,18 +167,19 @@ def run_local(
     scheme: str,
     model: str | None,
     progress: Callable[[int], None] = lambda done: None,
+    prices: PriceOptions | None = None,
 ) -> list[AccountResult]:
     pieces = chunks(paths, jobs) if jobs > 1 else [paths]  # serial: one solver for all
     if jobs <= 1:
         results = []
         for piece in pieces:
-            results += run_accounts(piece, scheme, model)
+            results += run_accounts(piece, scheme, model, prices)
             progress(len(piece))
         return results
     _warm(paths[:1], model)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(run_accounts, piece, scheme, model) for piece in pieces]
+        futures = [pool.submit(run_accounts, piece, scheme, model, prices) for piece in pieces]
         results = []
         for piece, future in zip(pieces, futures, strict=True):  # in input order
             results += piece_results(piece, future.result)
@@ -198,6 +207,7 @@ def run_cluster(
     scheme: str,
     model: str | None,
     progress: Callable[[int], None] = lambda done: None,
+    prices: PriceOptions | None = None,
 ) -> list[AccountResult]:
     """The same batch on a Dask distributed cluster ('local' starts a LocalCluster here)."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -210,7 +220,9 @@ def run_cluster(
     try:
         with _connect(Client, cluster if cluster is not None else address, address) as client:
             pieces = chunks(paths, len(client.scheduler_info()["workers"]) or 1)
-            futures = client.map(run_accounts, pieces, scheme=scheme, model=model, pure=False)
+            futures = client.map(
+                run_accounts, pieces, scheme=scheme, model=model, prices=prices, pure=False
+            )
             sizes = {future.key: len(piece) for future, piece in zip(futures, pieces, strict=True)}
             for future in as_completed(futures):
                 progress(sizes[future.key])

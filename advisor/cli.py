@@ -36,6 +36,49 @@ ModelOpt = Annotated[
 ]
 
 
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--prices",
+        metavar="FILE",
+        help="CSV of ticker, price and optional date (YYYY-MM-DD): these prices come first.",
+    ),
+]
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date", metavar="YYYY-MM-DD", help="The run date prices are aged against (default today)."
+    ),
+]
+MaxAgeOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-price-age",
+        metavar="DAYS",
+        min=0,
+        help="Warn about prices older than this many days before the run date.",
+    ),
+]
+
+
+def _price_options(prices: Path | None, run_date: str | None, max_age: int) -> Any:
+    from advisor.errors import InputError, Location
+    from advisor.prices import PriceOptions
+
+    day = None
+    if run_date is not None:
+        try:
+            day = date.fromisoformat(run_date)
+        except ValueError:
+            raise InputError(
+                Location("--date"),
+                "is not a date",
+                value=run_date,
+                fix="write it as YYYY-MM-DD, e.g. --date 2026-11-27",
+            ) from None
+    return PriceOptions(prices, day or date.today(), max_age)
+
+
 def _echo(text: str, err: bool = False) -> None:
     """Print a line holding user text (a path, a ticker, a value) as plain text: its control
     characters escaped, line breaks kept (a diagnosis spans lines)."""
@@ -93,6 +136,9 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     scheme: SchemeOpt = "cumulative",
     model: ModelOpt = None,
+    prices: PricesOpt = None,
+    run_date: DateOpt = None,
+    max_price_age: MaxAgeOpt = 5,
 ) -> None:
     """Where the portfolio stands: size bands, size score, small-cap risks, sectors."""
 
@@ -100,13 +146,16 @@ def score(
         from advisor.scoring import score as score_portfolio
         from advisor.scoring import score_dict
 
-        scored = score_portfolio(portfolio, _scheme(scheme), model)
+        options = _price_options(prices, run_date, max_price_age)
+        scored = score_portfolio(portfolio, _scheme(scheme), model, options)
         if as_json:
             _print_json(score_dict(scored))
             return
         from advisor.report.terminal import print_view, score_view
 
         print_view(score_view(scored))
+        for line in scored.warnings():
+            _echo(line, err=True)
 
     _run(body)
 
@@ -161,15 +210,34 @@ def rebalance(
             "(1 + BPS/10000) to buy and x (1 - BPS/10000) to sell, rounded to cents.",
         ),
     ] = None,
+    allow_stale_prices: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale-prices",
+            help="Write a --limit-band basket even when a trade's price is older than "
+            "--max-price-age.",
+        ),
+    ] = False,
     scheme: SchemeOpt = "cumulative",
     model: ModelOpt = None,
+    prices: PricesOpt = None,
+    run_date: DateOpt = None,
+    max_price_age: MaxAgeOpt = 5,
 ) -> None:
     """Propose whole-share trades toward the target within the limits. Places no orders."""
 
     if out_dir is not None or len(portfolios) > 1 or portfolios[0].is_dir():
         code = _run(
             lambda: _rebalance_batch(
-                portfolios, out_dir, jobs, cluster, scheme, model, output, basket
+                portfolios,
+                out_dir,
+                jobs,
+                cluster,
+                scheme,
+                model,
+                output,
+                basket,
+                _price_options(prices, run_date, max_price_age),
             )
         )
         if code:
@@ -188,6 +256,7 @@ def rebalance(
             check_output_path,
             proposal_document,
             proposal_text,
+            refuse_stale_limits,
         )
         from advisor.report.review import saved_view
         from advisor.report.terminal import print_view
@@ -200,13 +269,16 @@ def rebalance(
         _refuse_model_folders(targets, model)
         require_regular_file(portfolio)
         check_limit_band(limit_band, basket)
-        proposal = propose(portfolio, _scheme(scheme), model)
+        options = _price_options(prices, run_date, max_price_age)
+        proposal = propose(portfolio, _scheme(scheme), model, prices=options)
         market = proposal.scored.model
         refuse_inside(targets, market.folder, f"the folder of model {market.name}")
         # One view for a fresh and a saved proposal: both render the proposal document.
         document = proposal_document(proposal)
         print_view(saved_view(document))
         result = outcome(proposal)
+        if result.written and basket is not None:
+            refuse_stale_limits(proposal, limit_band, allow_stale_prices)
         if result.written:  # out of reach still writes the best proposal, then says why
             files = Outputs()
             if output is not None:
@@ -242,6 +314,7 @@ def _rebalance_batch(
     model: str | None,
     output: Path | None,
     basket: Path | None,
+    prices: Any,
 ) -> int:
     from advisor.errors import InputError, Location
 
@@ -295,9 +368,9 @@ def _rebalance_batch(
             progress.advance(task, done)
 
         if cluster is not None:
-            results = batch.run_cluster(paths, cluster, scheme, model, step)
+            results = batch.run_cluster(paths, cluster, scheme, model, step, prices)
         else:
-            results = batch.run_local(paths, jobs, scheme, model, step)
+            results = batch.run_local(paths, jobs, scheme, model, step, prices)
     outputs = Outputs()
     for file, result in zip(files, results, strict=True):
         if result.proposal_json is not None:
@@ -408,10 +481,11 @@ def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
     for a file without a target."""
 
     def body() -> None:
-        from advisor.scoring import load_inputs, positions
+        from advisor.prices import PriceOptions
+        from advisor.scoring import load_book, load_inputs, positions
 
         loaded, market = load_inputs(portfolio, model)
-        positions(loaded, market)
+        positions(loaded, market, load_book(loaded, market, PriceOptions()))
         if loaded.portfolio.target is None:  # valid, but rebalance will not aim it anywhere
             _echo(
                 f"warning: {loaded.path}: no target: rebalance will only repair broken limits; "

@@ -47,6 +47,21 @@ class Trade(Order):
     value: Figure  # |shares x price|
     estimated_cost: Figure
     reason: str
+    # Where the price came from and its day ("" in files written before prices carried them,
+    # or where the day is unknown).
+    price_source: str = ""
+    price_date: str = ""
+
+
+class Position(Document):
+    """A holding as it stands, at the price it is valued at."""
+
+    ticker: str
+    shares: Shares
+    price: Figure
+    price_source: str
+    price_date: str
+    value: Figure
 
 
 class Target(Document):
@@ -127,6 +142,8 @@ class Inputs(Source):
     account: str
     model: ModelRef
     size_scheme: str
+    run_date: str = ""  # --date, the day prices are aged against ("" in older files)
+    max_price_age: Count | None = None  # days; a price older than this before run_date is stale
 
 
 class Solver(Document):
@@ -146,9 +163,12 @@ class ProposalDocument(Document):
     # What the file asks that the proposal cannot do as written, said first: a company or fund
     # that no_sell keeps above its cap stays, not grows (advisor/limits.py).
     kept: list[str] = []
+    # Prices the quotes files name that the model lacks; prices older than the age limit.
+    warnings: list[str] = []
     status: Status
     target: Target | None = None  # None: the portfolio file sets no target
     trades: list[Trade]
+    positions: list[Position] = []  # the holdings before trading (none in older files)
     before: Measures
     after: Measures
     costs: Costs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from advisor.market import MarketModel, SizeScheme
 from advisor.optimize import ProblemData, Solver
 from advisor.optimize.data import MEASURES
 from advisor.portfolio import Portfolio
+from advisor.prices import PriceBook, PriceOptions, Quote, Stale, stale
 from advisor.scoring import Scored, score
 from advisor.trades import TradePlan, plan_trades
 
@@ -42,16 +44,31 @@ class Proposal:
     def status(self) -> str:
         return self.plan.status
 
+    @cached_property
+    def trade_quotes(self) -> dict[str, Quote]:
+        """Each trade's price with its source and date."""
+        return self.scored.quotes(self.plan.trades.index)
+
+    def warnings(self) -> list[str]:
+        """Unknown tickers in the quotes files; stale prices among holdings and trades."""
+        return self.scored.warnings(self.plan.trades.index)
+
+    def stale_trades(self) -> list[Stale]:
+        """The trades priced older than the age limit (a limit-price basket refuses them)."""
+        used = [(t, quote.day_text) for t, quote in self.trade_quotes.items()]
+        return stale(used, self.scored.prices)
+
 
 def propose(
     path: Path,
     scheme: SizeScheme = SizeScheme.cumulative,
     model_override: str | None = None,
     solver: Solver | None = None,
+    prices: PriceOptions | None = None,
 ) -> Proposal:
     """The proposal for one portfolio file; `solver` carries formulations across accounts
     (a batch), else the account gets a solver of its own."""
-    scored = score(path, scheme, model_override)
+    scored = score(path, scheme, model_override, prices)
     data = problem_data(scored)
     today = checks.today(data)
     portfolio = scored.loaded.portfolio
@@ -66,12 +83,18 @@ def propose(
 
 
 def candidates(
-    portfolio: Portfolio, model: MarketModel, held: pd.Index, no_buy: set[str | None]
+    portfolio: Portfolio,
+    model: MarketModel,
+    held: pd.Index,
+    no_buy: set[str | None],
+    book: PriceBook | None = None,
 ) -> pd.Index:
     """Holdings, then what may be bought besides: funds, every listed stock with a price and
-    volume, or named tickers (less `no_buy`, the resolved no_buy list)."""
+    volume, or named tickers (less `no_buy`, the resolved no_buy list). A price from a quotes
+    file counts: a fund whose export gives no NAV may be bought at it."""
     securities = model.securities
-    buyable = securities["listed"].astype(bool) & (securities["price"] > 0)
+    quoted = securities.index.isin([*(book.given if book else ()), *(book.listed if book else ())])
+    buyable = securities["listed"].astype(bool) & ((securities["price"] > 0) | quoted)
     extra: list[str] = []
     for source in portfolio.limits.buy_from:
         if source == "funds":
@@ -91,7 +114,7 @@ def problem_data(scored: Scored) -> ProblemData:
     held = scored.positions.groupby(level=0, sort=False)[["shares", "value"]].sum()
     prices = scored.positions.groupby(level=0, sort=False)["price"].first()
     no_buy = {model.tickers.resolve(t) for t in portfolio.limits.no_buy}
-    tickers = candidates(portfolio, model, held.index, no_buy)
+    tickers = candidates(portfolio, model, held.index, no_buy, scored.book)
     if tickers.empty and (portfolio.target is not None or portfolio.limits.cash_max is not None):
         raise TargetUnreachable(
             f"nothing may be bought: the account holds cash alone, and buy_from "
@@ -100,6 +123,10 @@ def problem_data(scored: Scored) -> ProblemData:
         )
     securities = model.securities.loc[tickers, ["price", "listed", "adv", "type"]]
     all_prices = securities["price"].astype(float).copy()
+    for ticker in tickers.difference(prices.index):  # not held: the quotes files', else the model's
+        quote = scored.book.quote(ticker)
+        if quote is not None:
+            all_prices[ticker] = quote.price
     all_prices[prices.index] = prices.to_numpy(dtype=float)  # typed: an account may hold none
     table = model.exposures(scored.scheme).loc[tickers]
     columns = [*MEASURES, *(c for c in table.columns if c.startswith("sector:"))]

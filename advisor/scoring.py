@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +15,66 @@ from advisor.concentration import largest
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
-from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, resolve_tickers
+from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, prices_file, resolve_tickers
+from advisor.prices import (
+    PriceBook,
+    PriceOptions,
+    Quote,
+    file_day,
+    price_book,
+    read_quotes,
+    stale_warning,
+)
+from advisor.prices import stale as stale_prices
 from advisor.writing import significant
+
+POSITION_COLUMNS = ["ticker", "name", "type", "shares", "price", "price_source", "price_date"]
 
 
 @dataclass(frozen=True)
 class Scored:
     loaded: LoadedPortfolio
     model: MarketModel
-    positions: pd.DataFrame  # by ticker: shares, price, price_source, value, type, name
+    # by ticker: shares, price, price_source, price_date (ISO, "" unknown), value, type, name
+    positions: pd.DataFrame
     exposures: Exposures
     scheme: SizeScheme
+    prices: PriceOptions = dataclasses.field(default_factory=PriceOptions)
+    book: PriceBook = dataclasses.field(default_factory=PriceBook)
+
+    def quotes(self, tickers: Iterable[str]) -> dict[str, Quote]:
+        """The price each of `tickers` is valued or traded at: a holding's (see positions),
+        else the quotes files', else the model's; NaN and no source for one the model lacks."""
+        wanted = list(dict.fromkeys(tickers))
+        securities = self.model.securities
+        known = securities.loc[securities.index.intersection(wanted), _PRICE]
+        found = {t: Quote(float("nan"), "", None) for t in wanted}
+        for ticker, price, source, day in known.itertuples():
+            found[ticker] = Quote(float(price), f"model: {source}", _day(day))
+        for ticker in wanted:
+            quote = self.book.quote(ticker)
+            if quote is not None:
+                found[ticker] = quote
+        held = self.positions[self.positions.index.isin(wanted)]
+        for ticker, price, source, day in held[_PRICE].itertuples():
+            found[ticker] = Quote(float(price), str(source), _day(day))
+        return found
+
+    def warnings(self, traded: Iterable[str] = ()) -> list[str]:
+        """The quotes files' unknown tickers, and the stale prices among the holdings' and
+        those of `traded`."""
+        quotes = self.quotes([*self.positions.index, *traded])
+        used = [(ticker, quote.day_text) for ticker, quote in quotes.items()]
+        line = stale_warning(stale_prices(used, self.prices), self.prices.max_age_days)
+        return [*self.book.warnings(), *([line] if line else [])]
+
+
+_PRICE = ["price", "price_source", "price_date"]
+
+
+def _day(text: object) -> date | None:
+    """An ISO date from a table cell; None where it is empty or missing."""
+    return date.fromisoformat(text) if isinstance(text, str) and text else None
 
 
 def load_inputs(
@@ -35,26 +86,50 @@ def load_inputs(
     return loaded, model
 
 
-def positions(loaded: LoadedPortfolio, model: MarketModel) -> pd.DataFrame:
-    """Shares, price (the file's override, else the model's) and value of each holding."""
+def load_book(loaded: LoadedPortfolio, model: MarketModel, options: PriceOptions) -> PriceBook:
+    """The quotes of --prices and of the portfolio file's prices:, by the model's tickers."""
+    given = (
+        None
+        if options.file is None
+        else read_quotes(options.file, f"quotes {options.file} (--prices)")
+    )
+    listed_path = prices_file(loaded)
+    listed = (
+        None if listed_path is None else read_quotes(listed_path, f"quotes {listed_path} (prices:)")
+    )
+    return price_book(given, listed, model.tickers)
+
+
+def positions(
+    loaded: LoadedPortfolio, model: MarketModel, book: PriceBook | None = None
+) -> pd.DataFrame:
+    """Shares, price (see advisor/prices.py for which one), its source and date, and value of
+    each holding."""
+    book = book or PriceBook()
     tickers = resolve_tickers(loaded, model.tickers, model.name)
-    columns = ["name", "type", "price", "price_source"]
+    columns = ["name", "type", "price", "price_source", "price_date"]
     holdings = loaded.portfolio.holdings
     order = [tickers[i] for i in range(len(holdings))]
     found = model.securities.loc[order, columns].to_dict("records")  # one lookup, not 50
+    edited = file_day(loaded.path) if any(h.price is not None for h in holdings) else None
     rows = []
     for i, holding in enumerate(holdings):
         ticker, security = order[i], found[i]
-        if holding.price is not None:
-            price, source = holding.price, "portfolio file"
+        own = None if holding.price is None else Quote(holding.price, "portfolio file", edited)
+        quote = book.quote(ticker, own)
+        if quote is None:
+            day = _day(security["price_date"])
+            price, source = float(security["price"]), f"model: {security['price_source']}"
+            day_text = day.isoformat() if day else ""
         else:
-            price, source = float(security["price"]), str(security["price_source"])
+            price, source, day_text = quote.price, quote.source, quote.day_text
         if not price == price or price <= 0:  # NaN: a fund whose file gave no NAV
             raise InputError(
                 loaded.where(f"holdings[{i}].price"),
                 "is needed",
                 value=None if holding.price is None else holding.price,
-                fix=f"model {model.name} has no price for {ticker}; add price: to this holding",
+                fix=f"model {model.name} has no price for {ticker}; add price: to this holding "
+                "or give it in a prices file",
             )
         rows.append(
             {
@@ -64,24 +139,28 @@ def positions(loaded: LoadedPortfolio, model: MarketModel) -> pd.DataFrame:
                 "shares": holding.quantity,
                 "price": price,
                 "price_source": source,
+                "price_date": day_text,
                 "value": holding.quantity * price,
             }
         )
-    frame = pd.DataFrame(
-        rows, columns=["ticker", "name", "type", "shares", "price", "price_source", "value"]
-    )
+    frame = pd.DataFrame(rows, columns=[*POSITION_COLUMNS, "value"])
     return frame.set_index("ticker", drop=False).rename_axis(None)
 
 
 def score(
-    path: Path, scheme: SizeScheme = SizeScheme.cumulative, model_override: str | None = None
+    path: Path,
+    scheme: SizeScheme = SizeScheme.cumulative,
+    model_override: str | None = None,
+    prices: PriceOptions | None = None,
 ) -> Scored:
+    prices = prices or PriceOptions()
     loaded, model = load_inputs(path, model_override)
-    held = positions(loaded, model)
+    book = load_book(loaded, model, prices)
+    held = positions(loaded, model, book)
     exposures = portfolio_exposures(held["value"], loaded.portfolio.cash, model.exposures(scheme))
     values = held.groupby(level=0, sort=False)["value"].sum()
     exposures = dataclasses.replace(exposures, companies=largest(model, values, exposures.value))
-    return Scored(loaded, model, held, exposures, scheme)
+    return Scored(loaded, model, held, exposures, scheme, prices, book)
 
 
 def exposures_dict(exposures: Exposures) -> dict[str, Any]:
@@ -116,6 +195,7 @@ def score_dict(scored: Scored) -> dict[str, Any]:
             "shares": row.shares,
             "price": row.price,
             "price_source": row.price_source,
+            "price_date": row.price_date,
             "value": row.value,
             "weight": row.value / scored.exposures.value if scored.exposures.value else 0.0,
         }
@@ -123,6 +203,8 @@ def score_dict(scored: Scored) -> dict[str, Any]:
     ]
     out["model"] = {"name": scored.model.name, "as_of": scored.model.as_of}
     out["portfolio"] = {"file": str(scored.loaded.path), "sha256": scored.loaded.sha256}
+    out["run_date"] = scored.prices.day.isoformat()
+    out["warnings"] = scored.warnings()
     rounded: dict[str, Any] = _rounded(out)
     return rounded
 

@@ -137,7 +137,7 @@ window.addEventListener("load", function () {
   var table = document.getElementById("trades-table");
   out.rows = Array.prototype.map.call(table.tBodies[0].rows, function (r) {
     return r.cells[0].textContent; });
-  var value = table.tHead.rows[0].cells[4];
+  var value = table.tHead.rows[0].cells[6];
   value.click();
   out.sorted.push(Array.prototype.map.call(table.tBodies[0].rows, function (r) {
     return r.cells[0].textContent; }));

@@ -37,6 +37,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
             str(basket),
             "--limit-band",
             "25",
+            "--allow-stale-prices",
         ],
     )
     assert result.exit_code == 0, result.stderr
@@ -114,11 +115,19 @@ def test_review_refuses_what_is_not_a_proposal(tmp_path: Path) -> None:
 def test_limit_basket(saved: tuple[Path, dict[str, Any], Path]) -> None:
     _, data, basket = saved
     lines = basket.read_text().splitlines()
-    assert lines[0] == "Symbol,Side,Quantity,Order Type,Limit Price,Time in Force"
+    assert lines[0] == (
+        "Symbol,Side,Quantity,Order Type,Limit Price,Time in Force,"
+        "Reference Price,Price Date,Price Source"
+    )
     assert len(lines) == 1 + len(data["trades"])
     for line, trade in zip(lines[1:], data["trades"], strict=True):
-        symbol, side, quantity, kind, limit, tif = line.split(",")
+        symbol, side, quantity, kind, limit, tif, price, day, source = line.split(",")
         assert (symbol, side, kind, tif) == (trade["ticker"], trade["side"], "LIMIT", "DAY")
+        assert (float(price), day, source) == (
+            trade["price"],
+            trade["price_date"],
+            trade["price_source"],
+        )
         assert float(quantity) == trade["shares"]
         factor = 1.0025 if side == "BUY" else 0.9975
         assert float(limit) == pytest.approx(trade["price"] * factor, abs=0.005)

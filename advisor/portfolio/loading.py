@@ -125,6 +125,26 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
     return resolved
 
 
+PRICES_FIX = "give the path of a CSV of ticker and price, relative to this portfolio file"
+
+
+def prices_file(loaded: LoadedPortfolio) -> Path | None:
+    """The quotes file the portfolio names (`prices:`, relative to it), checked to exist."""
+    name = loaded.portfolio.prices
+    if name is None:
+        return None
+    path = loaded.path.parent / name
+    if not path.is_file():
+        problem = "is not a file" if path.exists() else f"names no file (looked for {path})"
+        raise InputError(
+            loaded.where("prices"),
+            problem,
+            value=name,
+            fix=PRICES_FIX,
+        )
+    return path
+
+
 def portfolio_schema() -> dict[str, Any]:
     """The JSON Schema of a portfolio file, for editors (`advisor schema`)."""
     schema = Portfolio.model_json_schema()
@@ -424,6 +444,8 @@ def _explain(path: Path, lines: dict[str, int], error: Any) -> InputError:
     field = _field_path(loc)
     value = error.get("input")
     problem, fix = _problem(error, loc, value)
+    if loc == ("prices",):  # the type fixes speak of tickers and numbers
+        fix = PRICES_FIX
     # Python would show a YAML `true` as True: leave booleans to the problem text.
     plain = isinstance(value, str | int | float | date) and not isinstance(value, bool)
     shown = value if plain else None

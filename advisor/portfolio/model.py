@@ -175,18 +175,29 @@ class Portfolio(_Strict):
     account: str = ""
     model: str = "us-equity"
     cash: Annotated[float, Field(ge=0, le=MAX_CASH)] = 0.0
+    # A quotes CSV (ticker, price, optional date), relative to the portfolio file.
+    prices: Annotated[str, Field(min_length=1)] | None = None
     holdings: list[Holding] = []
     target: Target | None = None
     limits: Limits = Limits()
 
     _finite_fields = field_validator("cash")(_finite)
 
-    @field_validator("model")
+    @field_validator("model", "prices")
     @classmethod
-    def _model_name(cls, value: str) -> str:
+    def _path_text(cls, value: str | None) -> str | None:
         # A name is a folder or a path: it must be text the file system can take.
+        if value is None:
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("is not valid text (a lone surrogate)") from None
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _prices_path(cls, value: str | None) -> str | None:
+        if value is not None and "\0" in value:
+            raise ValueError("is not a file path (it has a NUL byte)")
         return value

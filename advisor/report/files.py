@@ -12,7 +12,7 @@ from typing import Any
 
 from advisor.checks import Check
 from advisor.enums import Status
-from advisor.errors import InputError, Location
+from advisor.errors import InputError, Location, PreTradeCheckFailed
 from advisor.limits import DEFAULTS, NO_SELL
 from advisor.proposal import (
     CheckResult,
@@ -21,6 +21,7 @@ from advisor.proposal import (
     Limit,
     Measures,
     ModelRef,
+    Position,
     ProposalDocument,
     Solver,
     Target,
@@ -34,13 +35,34 @@ from advisor.scoring import exposures_dict
 from advisor.text import csv_cell, encodable
 from advisor.writing import check_file_target, refusal
 
-TRADE_COLUMNS = ("ticker", "side", "shares", "price", "value", "estimated_cost", "reason")
-BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Time in Force")
-LIMIT_BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Limit Price", "Time in Force")
+TRADE_COLUMNS = (
+    "ticker",
+    "side",
+    "shares",
+    "price",
+    "value",
+    "estimated_cost",
+    "reason",
+    "price_source",
+    "price_date",
+)
+# The price each order was sized at, after the columns a broker reads.
+PRICE_COLUMNS = ("Reference Price", "Price Date", "Price Source")
+BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Time in Force", *PRICE_COLUMNS)
+LIMIT_BASKET_COLUMNS = (
+    "Symbol",
+    "Side",
+    "Quantity",
+    "Order Type",
+    "Limit Price",
+    "Time in Force",
+    *PRICE_COLUMNS,
+)
 MAX_LIMIT_BAND_BPS = 1000.0  # 10%: a wider band is almost surely a typo
 
 
 def trade_rows(proposal: Proposal) -> list[dict[str, Any]]:
+    quotes = proposal.trade_quotes
     return [
         {
             "ticker": ticker,
@@ -50,6 +72,8 @@ def trade_rows(proposal: Proposal) -> list[dict[str, Any]]:
             "value": round(abs(float(row.value)), 2),
             "estimated_cost": round(float(row.cost), 2),
             "reason": str(row.reason),
+            "price_source": quotes[ticker].source,
+            "price_date": quotes[ticker].day_text,
         }
         for ticker, row in zip(
             proposal.plan.trades.index, proposal.plan.trades.itertuples(index=False), strict=True
@@ -81,13 +105,35 @@ def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(BASKET_COLUMNS if limit_band_bps is None else LIMIT_BASKET_COLUMNS)
     for row in trade_rows(proposal):
-        row["ticker"] = csv_cell(row["ticker"])  # the only text cell; side is BUY or SELL
+        row["ticker"] = csv_cell(row["ticker"])  # text cells; side is BUY or SELL
+        priced = [row["price"], row["price_date"], csv_cell(row["price_source"])]
         if limit_band_bps is None:
-            writer.writerow([row["ticker"], row["side"], row["shares"], "MARKET", "DAY"])
+            writer.writerow([row["ticker"], row["side"], row["shares"], "MARKET", "DAY", *priced])
         else:
             limit = limit_price(row["price"], row["side"], limit_band_bps)
-            writer.writerow([row["ticker"], row["side"], row["shares"], "LIMIT", limit, "DAY"])
+            order = [row["ticker"], row["side"], row["shares"], "LIMIT", limit, "DAY"]
+            writer.writerow([*order, *priced])
     return buffer.getvalue()
+
+
+def refuse_stale_limits(proposal: Proposal, limit_band_bps: float | None, allow: bool) -> None:
+    """Limit prices from stale quotes would sit far from the market: refuse the basket (exit
+    4, nothing written) unless the user accepts them. Market orders only warn."""
+    if limit_band_bps is None or allow:
+        return
+    found = proposal.stale_trades()
+    if not found:
+        return
+    days = proposal.scored.prices.max_age_days
+    named = ", ".join(
+        f"{s.ticker} ({s.day.isoformat() if s.day else 'undated'})" for s in found[:5]
+    )
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    raise PreTradeCheckFailed(
+        f"--limit-band: nothing was written: {len(found)} trade(s) would get limit prices from "
+        f"prices older than {days} days: {named}{more}; give --prices FILE with today's quotes, "
+        "or --allow-stale-prices to write them anyway"
+    )
 
 
 def limit_price(price: float, side: str, band_bps: float) -> str:
@@ -128,12 +174,24 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
         if held.why == NO_SELL
     ]
     document = ProposalDocument(
+        warnings=proposal.warnings(),
         kept=kept,
         status=Status(plan.status),
         target=None
         if target is None
         else Target(measure=target.measure, value=target.value, band=target.band),
         trades=[Trade.model_validate(row) for row in trade_rows(proposal)],
+        positions=[
+            Position(
+                ticker=str(row.ticker),
+                shares=float(row.shares),
+                price=float(row.price),
+                price_source=str(row.price_source),
+                price_date=str(row.price_date),
+                value=float(row.value),
+            )
+            for row in scored.positions.itertuples()
+        ],
         before=Measures.model_validate(exposures_dict(proposal.before)),
         after=Measures.model_validate(exposures_dict(proposal.after)),
         costs=Costs(
@@ -153,6 +211,8 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
             account=encodable(scored.loaded.portfolio.account),
             model=ModelRef(name=scored.model.name, as_of=scored.model.as_of),
             size_scheme=scored.scheme.value,
+            run_date=scored.prices.day.isoformat(),
+            max_price_age=scored.prices.max_age_days,
         ),
         solver=None
         if solution is None

@@ -68,6 +68,7 @@ def _header(data: ProposalDocument) -> str:
             "Model",
             f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
         ),
+        ("Prices", saved.price_note(data)),
         ("Target", saved.target_spec(target)),
         ("Status", str(data.status)),
     ]
@@ -80,7 +81,8 @@ def _header(data: ProposalDocument) -> str:
         )
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
     heading = escape(str(inputs.account or inputs.portfolio))
-    kept = "".join(f'<p class="kept">{escape(line)}</p>' for line in data.kept)
+    notes = (*data.warnings, *data.kept)
+    kept = "".join(f'<p class="kept">{escape(line)}</p>' for line in notes)
     return (
         f'<header><p class="kicker">Rebalancing proposal</p><h1>{heading}</h1>'
         f'<p class="summary" id="summary">{escape(summary_of(data))}</p>{kept}'
@@ -245,6 +247,8 @@ def _trades(data: ProposalDocument) -> str:
         "Side",
         "Shares",
         "Price",
+        "Price date",
+        "Price source",
         "Value",
         "Share of value",
         "Est. cost",
@@ -261,6 +265,8 @@ def _trades(data: ProposalDocument) -> str:
                 _td(t.side, cls=t.side.lower()),
                 _num(saved.shares_text(t.shares), t.shares),
                 _num(f"{t.price:,.2f}", t.price),
+                _td(t.price_date or "-"),
+                _td(t.price_source or "-"),
                 _num(usd(value), value),
                 _num(pct(share, 2), share),
                 _num(usd(cost, cents=True), cost),
@@ -275,7 +281,7 @@ def _trades(data: ProposalDocument) -> str:
     sold = sum(t.value for t in trades if t.side == Side.SELL)
     total_cost = sum(t.estimated_cost for t in trades)
     foot = (
-        f'<tfoot><tr><td colspan="4">Bought {escape(usd(bought))}, sold {escape(usd(sold))}'
+        f'<tfoot><tr><td colspan="6">Bought {escape(usd(bought))}, sold {escape(usd(sold))}'
         f'</td><td class="num">{escape(usd(bought + sold))}</td><td class="num">'
         f"{escape(pct((bought + sold) / data.before.value, 2))}</td>"
         f'<td class="num">{escape(usd(total_cost, cents=True))}</td><td colspan="2"></td>'

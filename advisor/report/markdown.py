@@ -29,10 +29,11 @@ def proposal_markdown(document: ProposalDocument) -> str:
         "",
         _md(summary_of(document)),
         "",
-        *(f"> {_md(line)}" for line in document.kept),
-        *([""] if document.kept else []),
+        *(f"> {_md(line)}" for line in (*document.warnings, *document.kept)),
+        *([""] if document.kept or document.warnings else []),
         f"Portfolio `{_code(inputs.portfolio)}`, model "
         f"{_md(inputs.model.name)} as of {_md(inputs.model.as_of)}.",
+        f"Prices: {_md(saved.price_note(document))}.",
         "",
         f"**{_md(found.headline)}**",
     ]
@@ -52,17 +53,17 @@ def proposal_markdown(document: ProposalDocument) -> str:
                 t.side,
                 saved.shares_text(t.shares),
                 f"{t.price:,.2f}",
+                _md(t.price_date or "-"),
+                _md(t.price_source or "-"),
                 usd(t.value),
                 pct(saved.trade_share(document, t), 2),
                 _md(t.reason),
             ]
             for t in trades
         ]
-        lines += _table(
-            ("Ticker", "Side", "Shares", "Price", "Value", "Share of value", "Reason"),
-            rows,
-            "llrrrrl",
-        )
+        head = ("Ticker", "Side", "Shares", "Price", "Price date", "Price source", "Value",
+                "Share of value", "Reason")  # fmt: skip
+        lines += _table(head, rows, "llrrrlrrl")
         lines.append("")
     lines += _table(("Measure", "Before", "After", "Limit"), _measure_rows(document), "lrrr")
     failed = document.failed_checks()

@@ -27,11 +27,13 @@ def saved_view(document: ProposalDocument) -> Group:
         "Model",
         f"{inputs.model.name} as of {inputs.model.as_of} (size scheme: {inputs.size_scheme})",
     )
+    head.add_row("Prices", saved.price_note(document))
     head.add_row("Target", saved.target_spec(target))
     head.add_row("Status", str(document.status))
     found = saved.verdict(document)
     parts: list[Any] = [
         Text(plain(summary_of(document)), style="bold"),
+        *(Text(plain(line), style="bold yellow") for line in document.warnings),
         *(Text(plain(line), style="bold yellow") for line in document.kept),
         head,
         Text(plain(found.headline), style=TONES[found.tone]),
@@ -58,8 +60,10 @@ def _trades(document: ProposalDocument) -> Table:
     table = Table(
         title="Proposed trades (review, then place them at your broker)", title_justify="left"
     )
-    for column in ("Ticker", "Side", "Shares", "Price", "Value", "Share", "Est. cost"):
-        table.add_column(column, justify="left" if column in ("Ticker", "Side") else "right")
+    # Each price's source is told with the trade's reason, below: too long for a column.
+    for column in ("Ticker", "Side", "Shares", "Price", "As of", "Value", "Share", "Est. cost"):
+        table.add_column(column, justify="left" if column in ("Ticker", "Side") else "right",
+                         no_wrap=column == "As of")  # fmt: skip
     for t in document.trades:
         style = "green" if t.side == Side.BUY else "red"
         table.add_row(
@@ -67,12 +71,13 @@ def _trades(document: ProposalDocument) -> Table:
             Text(str(t.side), style=style),
             saved.shares_text(t.shares),
             f"{t.price:,.2f}",
+            t.price_date or "-",
             usd(t.value),
             pct(saved.trade_share(document, t), 2),
             usd(t.estimated_cost, cents=True),
         )
     if not document.trades:
-        table.add_row("-", "", "", "", "", "", "no trades")
+        table.add_row("-", "", "", "", "", "", "", "no trades")
     return table
 
 
@@ -82,7 +87,8 @@ def _reasons(document: ProposalDocument) -> Table:
     table.add_column(no_wrap=True)
     table.add_column()
     for t in document.trades:
-        table.add_row(f"{t.ticker} {t.side}", t.reason)
+        source = f"; price from {t.price_source}" if t.price_source else ""
+        table.add_row(f"{t.ticker} {t.side}", t.reason + source)
     return table
 
 

@@ -137,3 +137,25 @@ def largest_companies(document: ProposalDocument) -> list[tuple[str, float, floa
     before, after = document.before.largest_companies, document.after.largest_companies
     names = [*after, *(n for n in before if n not in after)]
     return [(n, before.get(n, 0.0), after.get(n, 0.0)) for n in names]
+
+
+def price_note(document: ProposalDocument) -> str:
+    """Where the prices of the holdings and trades came from, e.g. 'run date 2026-11-28;
+    3 prices from --prices q.csv (2026-11-27), 2 from model: reported (2026-02-10)'."""
+    used: dict[str, tuple[str, str]] = {}
+    for item in document.positions:
+        used.setdefault(item.ticker, (item.price_source, item.price_date))
+    for trade in document.trades:
+        used.setdefault(trade.ticker, (trade.price_source, trade.price_date))
+    counts: dict[tuple[str, str], int] = {}
+    for key in used.values():
+        if key[0]:  # a file written before prices carried their source says nothing
+            counts[key] = counts.get(key, 0) + 1
+    parts = [
+        f"{n} from {source} ({day or 'undated'})"
+        for (source, day), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    run = document.inputs.run_date
+    head = f"run date {run}" if run else ""
+    text = "; ".join(p for p in (head, ", ".join(parts)) if p)
+    return text or "-"

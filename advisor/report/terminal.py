@@ -42,6 +42,7 @@ def score_view(scored: Scored) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_row("Portfolio", f"{scored.loaded.path}  {scored.loaded.portfolio.account}")
     head.add_row("Model", f"{model.name} as of {model.as_of} (size scheme: {scored.scheme.value})")
+    head.add_row("Run date", scored.prices.day.isoformat())
     head.add_row(
         "Value",
         f"{fmt(data.value, 'usd')}  (equity {fmt(data.equity_value, 'usd')}, "
@@ -100,13 +101,14 @@ def score_view(scored: Scored) -> Group:
         sectors.add_row(sector, fmt(weight, "%"), bar(weight))
 
     held = Table(title="Holdings", title_justify="left")
-    for column in ("Ticker", "Shares", "Price", "Price source", "Value", "Weight"):
+    for column in ("Ticker", "Shares", "Price", "Price date", "Price source", "Value", "Weight"):
         held.add_column(column, justify="left" if column in ("Ticker", "Price source") else "right")
     for row in scored.positions.itertuples():
         held.add_row(
             str(row.ticker),
             f"{row.shares:,.4g}",
             f"{row.price:,.2f}",
+            str(row.price_date) or "-",
             str(row.price_source),
             fmt(row.value, "usd"),
             fmt(row.value / data.value if data.value else 0.0, "%"),
