@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
+from advisor.errors import InputError
 from advisor.market import exports
 from advisor.market.build import Sources
 from tests.conftest import DATA, ROOT, SHARED_DATA, SHIPPED_MODEL, needs_shared_data
@@ -133,6 +134,9 @@ def test_a_fund_is_named_by_its_file_name_or_by_its_basket(tmp_path: Path) -> No
     assert f"--holdings TICKER={tmp_path / 'export.csv'}" in why
     named = Sources.gather(tmp_path, holdings=(f"ijr={tmp_path / 'export.csv'}",))
     assert named.funds == {"IJR": tmp_path / "export.csv"}
+    assert named.passed_over == ()  # the file found in the folder is the one named
+    with pytest.raises(InputError, match=r"--holdings names no fund .*--holdings TICKER="):
+        Sources.gather(holdings=(str(tmp_path / "export.csv"),), screener=tmp_path / "screener.csv")
 
 
 # --- choosing among versions ------------------------------------------------------------------
@@ -146,9 +150,9 @@ def test_the_newest_version_of_each_kind_is_used() -> None:
     assert sources.funds["IWM"].parent.name == "ishares-iwm-2026-04-10"  # not 2025-05-13
     passed = {str(e.path.relative_to(SHARED_DATA)): why for e, why in sources.passed_over}
     assert passed == {
-        SCREENER_2025: "2026-02-10's is newer",
-        "ishares-iwb-2026-04-13/IWB_holdings.csv": "2026-07-17's is newer",
-        "ishares-iwm-2025-05-13/IWM_holdings.csv": "2026-04-10's is newer",
+        SCREENER_2025: "nasdaq_screener_1770731394680.csv of 2026-02-10 is newer",
+        "ishares-iwb-2026-04-13/IWB_holdings.csv": "IWB_holdings.csv of 2026-07-17 is newer",
+        "ishares-iwm-2025-05-13/IWM_holdings.csv": "IWM_holdings.csv of 2026-04-10 is newer",
     }
     assert {p.name for p in sources.unclassified} == {
         "interest_coverage.csv",
@@ -161,9 +165,23 @@ def test_the_newest_version_of_each_kind_is_used() -> None:
     # A file named outright wins over a newer one found in the folder.
     older = Sources.gather(SHARED_DATA, screener=SHARED_DATA / SCREENER_2025)
     assert older.screener == SHARED_DATA / SCREENER_2025
+    assert SHARED_DATA / SCREENER_2025 not in {e.path for e, _ in older.passed_over}
     assert (SHARED_DATA / SCREENER_2026, "another file was named outright") in {
         (e.path, why) for e, why in older.passed_over
     }
+
+
+@needs_shared_data
+def test_copies_dated_alike_are_told_apart_by_their_listings(tmp_path: Path) -> None:
+    """Plain copies are all dated by the day they were made; the screener listing 2026 IPOs is
+    the newer one, whatever the names."""
+    shutil.copyfile(SHARED_DATA / SCREENER_2025, tmp_path / "a.csv")
+    shutil.copyfile(SHARED_DATA / SCREENER_2026, tmp_path / "z.csv")
+    for name in ("a.csv", "z.csv"):
+        os.utime(tmp_path / name, (1_780_000_000, 1_780_000_000))
+    sources = Sources.gather(tmp_path)
+    assert sources.screener == tmp_path / "z.csv"
+    assert sources.found[tmp_path / "z.csv"].date == "2026-05-28"  # its modification day
 
 
 # --- what model.yaml records ------------------------------------------------------------------

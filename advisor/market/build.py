@@ -261,6 +261,8 @@ def _choose(
 ) -> tuple[list[exports.Export], list[tuple[exports.Export, str]]]:
     """One export per kind (per fund for holdings): a named one, else the newest."""
     passed: list[tuple[exports.Export, str]] = []
+    outright = {e.path.resolve() for e in named}
+    found = [e for e in found if e.path.resolve() not in outright]
     identified = [e for e in found + named if e.kind != exports.HOLDINGS or e.fund]
     known = dict(baskets)
     for export in identified:
@@ -272,6 +274,12 @@ def _choose(
         fund, how = _by_overlap(_basket(export.path, export.date), known)
         if fund:
             identified.append(replace(export, fund=fund, identified_by=how))
+        elif export in named:
+            raise InputError(
+                Location(export.path, None, "--holdings"),
+                f"names no fund the build can identify ({how})",
+                fix=f"give the fund's ticker: --holdings TICKER={export.path}",
+            )
         else:
             passed.append(
                 (
@@ -288,12 +296,16 @@ def _choose(
         if kind == exports.PRICES:  # histories of different tickers: all kept
             chosen += group
             continue
-        outright = [e for e in group if e in named]
-        pick = outright[-1] if outright else max(group, key=lambda e: e.recency)
+        given = [e for e in group if e in named]
+        pick = given[-1] if given else max(group, key=lambda e: e.recency)
         chosen.append(pick)
         for other in group:
             if other is not pick:
-                why = "another file was named outright" if outright else f"{pick.date}'s is newer"
+                why = (
+                    "another file was named outright"
+                    if given
+                    else f"{pick.path.name} of {pick.date} is newer"
+                )
                 passed.append((other, why))
     return chosen, passed
 
@@ -449,13 +461,17 @@ def _source_records(
         if kind not in given and tag in figures:
             file, day = figures[tag][1], figures[tag][2]
             was = next((r for r in old if r.get("kind") == kind and r.get("file") == file), {})
-            records.append({"file": file, "kind": kind, "date": day, **was, "carried_from": since})
+            record = {"file": file, "kind": kind, "publisher": PUBLISHERS[kind], "date": day}
+            record |= {"used_for": USED_FOR[kind]}
+            records.append({**record, **was, "carried_from": since})
     for ticker in funds:
         if ticker not in sources.funds:
             same = (r for r in old if r.get("kind") == exports.HOLDINGS and r.get("fund") == ticker)
             was = next(same, {})
             record = {"file": f"funds/{ticker}.csv", "kind": exports.HOLDINGS}
-            record |= {"fund": ticker, "date": funds[ticker].as_of.isoformat()}
+            record |= {"fund": ticker, "publisher": f"iShares ({funds[ticker].fund_name})"}
+            record |= {"date": funds[ticker].as_of.isoformat()}
+            record |= {"used_for": f"{ticker} look-through, GICS sectors"}
             records.append({**record, **was, "carried_from": since})
     records.sort(key=lambda r: (_KIND_ORDER.index(r["kind"]), r.get("fund", ""), r["file"]))
     return [{k: str(v) for k, v in r.items()} for r in records]

@@ -83,10 +83,13 @@ class Export:
     fund: str = ""  # holdings: the fund's ticker, "" until identified
     fund_name: str = ""  # holdings: the preamble's fund name
     identified_by: str = ""  # holdings: how the fund was identified
+    floor: str = ""  # a date the content proves the file is no older than (a screener's IPOs)
 
     @property
-    def recency(self) -> str:
-        return dates.sortable(self.date)
+    def recency(self) -> tuple[str, str, int]:
+        """Orders versions of one kind: by date, then (where two share a date, as copies dated
+        by their modification day do) by what the content proves, then by modification time."""
+        return dates.sortable(self.date), self.floor, self.path.stat().st_mtime_ns
 
 
 def classify(path: Path) -> Export | None:
@@ -109,7 +112,9 @@ def classify(path: Path) -> Export | None:
 
 def _export(path: Path, kind: str, preamble: list[list[str]]) -> Export:
     if kind == SCREENER:
-        return Export(path, kind, *dates.screener_date(path))
+        ipo_years = pd.read_csv(path, usecols=["IPO Year"])["IPO Year"].dropna()
+        floor = f"{int(ipo_years.max())}-01-01" if len(ipo_years) else ""
+        return Export(path, kind, *dates.screener_date(path), floor=floor)
     if kind == FUNDAMENTALS:
         return Export(path, kind, *dates.fiscal_years(path))
     if kind == SNAPSHOT:
