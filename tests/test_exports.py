@@ -80,6 +80,11 @@ def test_a_small_screener_and_holdings_export_are_recognised_by_content(tmp_path
     assert holdings.fund == ""  # a test fund: no known name, no ticker in the file's name
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
     assert exports.classify(tmp_path / "notes.csv") is None
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\x00\x00" + bytes(range(256)) * 400)
+    (tmp_path / "SOURCE.md").write_text("# notes, not an export\n")
+    found, unknown = exports.find(tmp_path)
+    assert [e.path.name for e in found] == ["download (3).csv"]
+    assert sorted(p.name for p in unknown) == ["notes.csv", "sheet.xlsx"]
 
 
 @needs_shared_data
@@ -289,6 +294,17 @@ def test_a_missing_kind_is_a_located_error_with_the_fix(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
+    for relative in (
+        "russell3000-yahoo-2022-01-04/market_data.csv",
+        "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
+        "sp500-constituents/constituents.csv",
+        "ishares-ivv-2024-12-06/IVV_holdings.csv",
+        "ishares-iwb-2026-07-17/IWB_holdings.csv",
+    ):
+        shutil.copyfile(SHARED_DATA / relative, tmp_path / "exports" / relative.replace("/", "_"))
+    done = build("--data", str(tmp_path / "exports"), "--out", str(tmp_path / "model"))
+    assert done.returncode == 2, done.stderr
+    assert "holdings IWM is missing" in done.stderr and "--holdings IWM=FILE" in done.stderr
     done = build("--data", str(empty), "--out", str(tmp_path / "model"))
     assert done.returncode == 2
     assert f"{empty}: screener is missing" in done.stderr and "--screener FILE" in done.stderr

@@ -64,17 +64,9 @@ CARRIED_TAGS = {
     exports.COMPANY_NAMES: carried.NAMES,
     exports.SECTORS: carried.SECTORS,
 }
-# The funds the estimation rules are calibrated on (risk.PUBLISHED names them): a build needs them.
-ANCHOR_FUNDS = tuple(
-    sorted(
-        {
-            fund
-            for figures in risk.PUBLISHED.values()
-            if isinstance(figures, dict)
-            for fund in figures
-        }
-    )
-)
+# The funds whose baskets the estimation rules are calibrated on (risk.PUBLISHED): every build
+# needs them.
+ANCHOR_FUNDS = ("IVV", "IWB", "IWM")
 STOCK_COLUMNS = [
     "ticker",
     "name",
@@ -131,6 +123,7 @@ class Sources:
     passed_over: tuple[tuple[exports.Export, str], ...] = ()  # and why
     unclassified: tuple[Path, ...] = ()
     previous: Path | None = None  # an earlier model whose sources stand in for missing kinds
+    data: Path | None = None  # the folder searched, if any
 
     @classmethod
     def in_folder(cls, data: Path) -> Sources:
@@ -184,6 +177,7 @@ class Sources:
             passed_over=tuple(passed),
             unclassified=tuple(unclassified),
             previous=previous,
+            data=data,
         )
 
     def check(self) -> None:
@@ -196,7 +190,7 @@ class Sources:
         ]:
             if path is None and CARRIED_TAGS[kind] not in carried_tags:
                 raise InputError(
-                    Location(self.screener.parent, None, kind),
+                    Location(self.data or "model build", None, kind),
                     f"is missing: no file is {exports.DESCRIBED[kind]}",
                     fix="add it to the --data folder, name it with --fundamentals FILE, or "
                     "rebuild on top of a model that has it (--from MODEL)",
@@ -205,7 +199,7 @@ class Sources:
         for ticker in ANCHOR_FUNDS:
             if ticker not in self.funds and ticker not in carried_funds:
                 raise InputError(
-                    Location(self.screener.parent, None, f"holdings {ticker}"),
+                    Location(self.data or "model build", None, f"holdings {ticker}"),
                     f"is missing: the estimation rules are calibrated on {ticker}'s basket and "
                     f"no file is {ticker}'s {exports.DESCRIBED[exports.HOLDINGS]}",
                     fix=f"add its export to the --data folder, or name it with "

@@ -40,9 +40,13 @@ def fiscal_years(path: Path) -> tuple[str, str]:
     A fiscal year ends in its own year or early in the next, so a ForYear further from its row's
     PeriodEnding is a typo in the file (one row says 1215) and is left out.
     """
-    raw = pd.read_csv(path, usecols=["PeriodEnding", "ForYear"])
+    try:
+        raw = pd.read_csv(path, usecols=["PeriodEnding", "ForYear"])
+    except ValueError:  # an export without the ForYear column
+        return file_date(path)
     ending = pd.to_datetime(raw["PeriodEnding"], errors="coerce").dt.year
-    years = raw["ForYear"][(ending - raw["ForYear"]).between(0, 1)].astype(int)
+    stated = pd.to_numeric(raw["ForYear"], errors="coerce")
+    years = stated[(ending - stated).between(0, 1)].astype(int)
     if years.empty:
         return file_date(path)
     low, high = years.min(), years.max()

@@ -45,8 +45,10 @@ DESCRIBED = {
     SECTORS: "an S&P 500 constituent list (columns Symbol, Security, GICS Sector, ...)",
     PRICES: "a daily price history (a date column, then one column of prices per ticker)",
 }
-# A header row lies within the first lines (iShares puts nine preamble lines above it).
+# A header row lies within the first lines (iShares puts nine preamble lines above it), and
+# within the first bytes (so a large file of another kind is not read whole to find out).
 _HEAD_LINES = 20
+_HEAD_BYTES = 1 << 16
 # iShares fund names as the export's first line states them, and their tickers.
 ISHARES_FUNDS = {
     "iShares Core S&P 500 ETF": "IVV",
@@ -95,11 +97,12 @@ class Export:
 def classify(path: Path) -> Export | None:
     """The kind of export a file is, read from its first lines; None for anything else."""
     try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            head = [handle.readline() for _ in range(_HEAD_LINES)]
-    except (OSError, UnicodeError):
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+        lines = head.splitlines()[:_HEAD_LINES]
+        rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    except (OSError, csv.Error):
         return None
-    rows = [row for row in csv.reader(io.StringIO("".join(head)))]
     for at, row in enumerate(rows):
         cells = {cell.strip() for cell in row}
         for kind, marks in _MARKS.items():
@@ -112,9 +115,7 @@ def classify(path: Path) -> Export | None:
 
 def _export(path: Path, kind: str, preamble: list[list[str]]) -> Export:
     if kind == SCREENER:
-        ipo_years = pd.read_csv(path, usecols=["IPO Year"])["IPO Year"].dropna()
-        floor = f"{int(ipo_years.max())}-01-01" if len(ipo_years) else ""
-        return Export(path, kind, *dates.screener_date(path), floor=floor)
+        return Export(path, kind, *dates.screener_date(path), floor=_newest_listing(path))
     if kind == FUNDAMENTALS:
         return Export(path, kind, *dates.fiscal_years(path))
     if kind == SNAPSHOT:
@@ -129,6 +130,15 @@ def _export(path: Path, kind: str, preamble: list[list[str]]) -> Export:
         # A constituent list is at least as new as its newest addition: a date the file states.
         day, how = _newest_addition(path) or (day, how)
     return Export(path, kind, day, how)
+
+
+def _newest_listing(path: Path) -> str:
+    """The first day of the latest IPO year a screener lists: the file is no older."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "IPO Year" not in raw:
+        return ""
+    years = pd.to_numeric(raw["IPO Year"], errors="coerce").dropna()
+    return f"{int(years.max())}-01-01" if len(years) else ""
 
 
 def _newest_addition(path: Path) -> tuple[str, str] | None:
