@@ -152,12 +152,13 @@ class Sources:
                     fix="point --data at the folder of public exports",
                 )
             found, unclassified = exports.find(data)
-        named = [_named(screener, "--screener", {exports.SCREENER})] if screener else []
-        named += [_named_holdings(spec) for spec in holdings]
+        named = (
+            [exports.named_export(screener, "--screener", {exports.SCREENER})] if screener else []
+        )
+        named += [exports.named_holdings(spec) for spec in holdings]
         kinds = set(exports.DESCRIBED) - {exports.SCREENER, exports.HOLDINGS}
-        named += [_named(path, "--fundamentals", kinds) for path in fundamentals]
-        baskets = _previous_baskets(previous)
-        chosen, passed = _choose(found, named, baskets)
+        named += [exports.named_export(path, "--fundamentals", kinds) for path in fundamentals]
+        chosen, passed = exports.choose(found, named, carried.baskets(previous))
         used = {e.kind: e.path for e in chosen if e.kind != exports.HOLDINGS}
         if exports.SCREENER not in used:
             raise InputError(
@@ -195,7 +196,7 @@ class Sources:
                     fix="add it to the --data folder, name it with --fundamentals FILE, or "
                     "rebuild on top of a model that has it (--from MODEL)",
                 )
-        carried_funds = _previous_baskets(self.previous)
+        carried_funds = carried.baskets(self.previous)
         for ticker in ANCHOR_FUNDS:
             if ticker not in self.funds and ticker not in carried_funds:
                 raise InputError(
@@ -205,113 +206,6 @@ class Sources:
                     fix=f"add its export to the --data folder, or name it with "
                     f"--holdings {ticker}=FILE",
                 )
-
-
-def _named(path: Path, option: str, kinds: set[str]) -> exports.Export:
-    if not path.is_file():
-        raise InputError(
-            Location(path, None, option), "is not a file", fix="give the export's path"
-        )
-    export = exports.classify(path)
-    if export is None or export.kind not in kinds:
-        wanted = " or ".join(exports.DESCRIBED[k] for k in sorted(kinds))
-        seen = f"; it reads as {exports.DESCRIBED[export.kind]}" if export else ""
-        raise InputError(
-            Location(path, None, option),
-            f"is not {wanted}{seen}",
-            fix=f"name the right file with {option}",
-        )
-    return export
-
-
-def _named_holdings(spec: str) -> exports.Export:
-    """`FILE` or `TICKER=FILE`: an iShares holdings export, its fund named or identified."""
-    ticker, _, file = spec.rpartition("=")
-    export = _named(Path(file), "--holdings", {exports.HOLDINGS})
-    if ticker:
-        ticker = ticker_key(ticker)
-        return replace(export, fund=ticker, identified_by="named with --holdings")
-    return export
-
-
-def _previous_baskets(previous: Path | None) -> dict[str, pd.Series]:
-    """An earlier model's fund baskets (weights by ticker key)."""
-    if previous is None or not (previous / "funds").is_dir():
-        return {}
-    baskets = {}
-    for path in sorted((previous / "funds").glob("*.csv")):
-        frame = pd.read_csv(path, dtype={"ticker": str}, keep_default_na=False)
-        baskets[path.stem] = frame.groupby(frame["ticker"].map(ticker_key))["weight"].sum()
-    return baskets
-
-
-def _basket(path: Path, as_of: str) -> pd.Series:
-    equity = read_ishares(path, date.fromisoformat(as_of)).equity
-    return equity.groupby(equity["ticker"].map(ticker_key))["weight"].sum()
-
-
-def _choose(
-    found: list[exports.Export], named: list[exports.Export], baskets: dict[str, pd.Series]
-) -> tuple[list[exports.Export], list[tuple[exports.Export, str]]]:
-    """One export per kind (per fund for holdings): a named one, else the newest."""
-    passed: list[tuple[exports.Export, str]] = []
-    outright = {e.path.resolve() for e in named}
-    found = [e for e in found if e.path.resolve() not in outright]
-    identified = [e for e in found + named if e.kind != exports.HOLDINGS or e.fund]
-    known = dict(baskets)
-    for export in identified:
-        if export.kind == exports.HOLDINGS and export.fund not in known:
-            known[export.fund] = _basket(export.path, export.date)
-    for export in found + named:
-        if export.kind != exports.HOLDINGS or export.fund:
-            continue
-        fund, how = _by_overlap(_basket(export.path, export.date), known)
-        if fund:
-            identified.append(replace(export, fund=fund, identified_by=how))
-        elif export in named:
-            raise InputError(
-                Location(export.path, None, "--holdings"),
-                f"names no fund the build can identify ({how})",
-                fix=f"give the fund's ticker: --holdings TICKER={export.path}",
-            )
-        else:
-            passed.append(
-                (
-                    export,
-                    f"its fund is not identified ({how}): name it with "
-                    f"--holdings TICKER={export.path}",
-                )
-            )
-    groups: dict[tuple[str, str], list[exports.Export]] = {}
-    for export in identified:
-        groups.setdefault((export.kind, export.fund), []).append(export)
-    chosen = []
-    for (kind, _), group in sorted(groups.items()):
-        if kind == exports.PRICES:  # histories of different tickers: all kept
-            chosen += group
-            continue
-        given = [e for e in group if e in named]
-        pick = given[-1] if given else max(group, key=lambda e: e.recency)
-        chosen.append(pick)
-        for other in group:
-            if other is not pick:
-                why = (
-                    "another file was named outright"
-                    if given
-                    else f"{pick.path.name} of {pick.date} is newer"
-                )
-                passed.append((other, why))
-    return chosen, passed
-
-
-def _by_overlap(weights: pd.Series, known: dict[str, pd.Series]) -> tuple[str, str]:
-    shares = sorted(((exports.overlap(weights, b), t) for t, b in known.items()), reverse=True)
-    if not shares:
-        return "", "no fund basket is known to compare it with"
-    (best, fund), runner_up = shares[0], (shares[1][0] if len(shares) > 1 else 0.0)
-    if best >= exports.SAME_BASKET_OVERLAP and best - runner_up >= exports.OVERLAP_MARGIN:
-        return fund, f"its holdings share {best:.0%} of {fund}'s basket"
-    return "", f"its holdings share at most {best:.0%} of a known fund's basket ({fund}'s)"
 
 
 @dataclass(frozen=True)
@@ -330,7 +224,7 @@ def build_model(sources: Sources, name: str, as_of: date | None = None) -> Built
     as_of = as_of or date.fromisoformat(screener_date)
     previous = _previous_meta(sources.previous)
     funds = {t: _read_fund(sources.found[p]) for t, p in sources.funds.items()}
-    for ticker in sorted(set(_previous_baskets(sources.previous)) - set(funds)):
+    for ticker in sorted(set(carried.baskets(sources.previous)) - set(funds)):
         assert sources.previous is not None
         share = COSTS["fund_adv_share_of_assets"]
         funds[ticker] = carried.fund(sources.previous, ticker, previous, share)

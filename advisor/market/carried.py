@@ -20,6 +20,7 @@ import pandas as pd
 
 from advisor.errors import Location, ModelError
 from advisor.market.ishares import FundHoldings
+from advisor.portfolio.tickers import ticker_key
 
 FUNDAMENTALS_FILE = "fundamentals.csv"
 # Tags of the fundamentals sources, as column prefixes in fundamentals.csv.
@@ -102,6 +103,17 @@ def fund(folder: Path, ticker: str, meta: dict[str, Any], fund_adv_share: float)
     as_of = pd.Timestamp(str(facts["as_of"])).date()
     path = folder / "funds" / f"{ticker}.csv"
     return FundHoldings(str(row["name"]), as_of, shares, holdings, path)
+
+
+def baskets(previous: Path | None) -> dict[str, pd.Series]:
+    """An earlier model's fund baskets (weights by ticker key)."""
+    if previous is None or not (previous / "funds").is_dir():
+        return {}
+    baskets = {}
+    for path in sorted((previous / "funds").glob("*.csv")):
+        frame = pd.read_csv(path, dtype={"ticker": str}, keep_default_na=False)
+        baskets[path.stem] = frame.groupby(frame["ticker"].map(ticker_key))["weight"].sum()
+    return baskets
 
 
 def csv_text(table: pd.DataFrame) -> str:

@@ -2,7 +2,8 @@
 
 Each kind is known by its header row (and, for fund holdings, the preamble above it): a file
 renamed by a browser, a spreadsheet or a colleague is still found. Every export carries the date
-it states for itself and how that date was read (see dates.py).
+it states for itself and how that date was read (see dates.py). Of several versions of one kind
+the build uses one named outright, else the newest; the others are passed over, with the reason.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from advisor.errors import InputError, Location
 from advisor.market import dates
-from advisor.market.ishares import parse_date
+from advisor.market.ishares import parse_date, read_ishares
+from advisor.portfolio.tickers import ticker_key
 
 SCREENER = "screener"
 HOLDINGS = "holdings"
@@ -215,6 +219,103 @@ def find(folder: Path) -> tuple[list[Export], list[Path]]:
         else:
             found.append(export)
     return found, unknown
+
+
+def named_export(path: Path, option: str, kinds: set[str]) -> Export:
+    if not path.is_file():
+        raise InputError(
+            Location(path, None, option), "is not a file", fix="give the export's path"
+        )
+    export = classify(path)
+    if export is None or export.kind not in kinds:
+        wanted = " or ".join(DESCRIBED[k] for k in sorted(kinds))
+        seen = f"; it reads as {DESCRIBED[export.kind]}" if export else ""
+        raise InputError(
+            Location(path, None, option),
+            f"is not {wanted}{seen}",
+            fix=f"name the right file with {option}",
+        )
+    return export
+
+
+def named_holdings(spec: str) -> Export:
+    """`FILE` or `TICKER=FILE`: an iShares holdings export, its fund named or identified."""
+    ticker, _, file = spec.rpartition("=")
+    export = named_export(Path(file), "--holdings", {HOLDINGS})
+    if ticker:
+        ticker = ticker_key(ticker)
+        return replace(export, fund=ticker, identified_by="named with --holdings")
+    return export
+
+
+def _basket(path: Path, as_of: str) -> pd.Series:
+    equity = read_ishares(path, date.fromisoformat(as_of)).equity
+    return equity.groupby(equity["ticker"].map(ticker_key))["weight"].sum()
+
+
+def choose(
+    found: list[Export], named: list[Export], baskets: dict[str, pd.Series]
+) -> tuple[list[Export], list[tuple[Export, str]]]:
+    """One export per kind (per fund for holdings): one named outright, else the newest. A
+    holdings file naming no fund is taken for the known basket it matches, else passed over."""
+    passed: list[tuple[Export, str]] = []
+    outright = {e.path.resolve() for e in named}
+    found = [e for e in found if e.path.resolve() not in outright]
+    identified = [e for e in found + named if e.kind != HOLDINGS or e.fund]
+    known = dict(baskets)
+    for export in identified:
+        if export.kind == HOLDINGS and export.fund not in known:
+            known[export.fund] = _basket(export.path, export.date)
+    for export in found + named:
+        if export.kind != HOLDINGS or export.fund:
+            continue
+        fund, how = _by_overlap(_basket(export.path, export.date), known)
+        if fund:
+            identified.append(replace(export, fund=fund, identified_by=how))
+        elif export in named:
+            raise InputError(
+                Location(export.path, None, "--holdings"),
+                f"names no fund the build can identify ({how})",
+                fix=f"give the fund's ticker: --holdings TICKER={export.path}",
+            )
+        else:
+            passed.append(
+                (
+                    export,
+                    f"its fund is not identified ({how}): name it with "
+                    f"--holdings TICKER={export.path}",
+                )
+            )
+    groups: dict[tuple[str, str], list[Export]] = {}
+    for export in identified:
+        groups.setdefault((export.kind, export.fund), []).append(export)
+    chosen = []
+    for (kind, _), group in sorted(groups.items()):
+        if kind == PRICES:  # histories of different tickers: all kept
+            chosen += group
+            continue
+        given = [e for e in group if e in named]
+        pick = given[-1] if given else max(group, key=lambda e: e.recency)
+        chosen.append(pick)
+        for other in group:
+            if other is not pick:
+                why = (
+                    "another file was named outright"
+                    if given
+                    else f"{pick.path.name} of {pick.date} is newer"
+                )
+                passed.append((other, why))
+    return chosen, passed
+
+
+def _by_overlap(weights: pd.Series, known: dict[str, pd.Series]) -> tuple[str, str]:
+    shares = sorted(((overlap(weights, b), t) for t, b in known.items()), reverse=True)
+    if not shares:
+        return "", "no fund basket is known to compare it with"
+    (best, fund), runner_up = shares[0], (shares[1][0] if len(shares) > 1 else 0.0)
+    if best >= SAME_BASKET_OVERLAP and best - runner_up >= OVERLAP_MARGIN:
+        return fund, f"its holdings share {best:.0%} of {fund}'s basket"
+    return "", f"its holdings share at most {best:.0%} of a known fund's basket ({fund}'s)"
 
 
 def overlap(weights: pd.Series, basket: pd.Series) -> float:
