@@ -459,11 +459,17 @@ def model_build(
     ] = None,
     holdings: Annotated[
         list[str] | None,
-        typer.Option(help="A fund holdings export, as FILE or TICKER=FILE (repeatable)."),
+        typer.Option(
+            metavar="[TICKER=]FILE",
+            help="A fund holdings export; TICKER= names its fund (repeatable).",
+        ),
     ] = None,
     fundamentals: Annotated[
         list[Path] | None,
-        typer.Option(help="A fundamentals export: snapshot, 10-K, company or sector list."),
+        typer.Option(
+            metavar="FILE",
+            help="A fundamentals export: snapshot, 10-K, company or sector list (repeatable).",
+        ),
     ] = None,
     previous: Annotated[
         Path | None,
