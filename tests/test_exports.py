@@ -177,6 +177,36 @@ def test_the_newest_version_of_each_kind_is_used() -> None:
 
 
 @needs_shared_data
+def test_files_named_outright_are_classified_by_content(tmp_path: Path) -> None:
+    tenk = tmp_path / "annual.csv"
+    shutil.copyfile(SHARED_DATA / "nyse-sp500-fundamentals-2012-2016/fundamentals.csv", tenk)
+    iwm = tmp_path / "holdings.csv"
+    shutil.copyfile(SHARED_DATA / "ishares-iwm-2025-05-13/IWM_holdings.csv", iwm)
+    sources = Sources.gather(SHARED_DATA, fundamentals=(tenk,), holdings=(str(iwm),))
+    assert sources.sp500_fundamentals == tenk
+    assert sources.funds["IWM"] == iwm  # older than the folder's, but named
+    assert sources.found[iwm].identified_by == "the fund name in the file"
+    passed = {e.path.relative_to(SHARED_DATA).parts[0]: why for e, why in sources.passed_over}
+    assert passed["nyse-sp500-fundamentals-2012-2016"] == "another file was named outright"
+    assert passed["ishares-iwm-2026-04-10"] == "another file was named outright"
+    with pytest.raises(InputError, match=r"--fundamentals is not .* it reads as an iShares"):
+        Sources.gather(SHARED_DATA, fundamentals=(iwm,))
+
+
+@needs_shared_data
+def test_a_price_history_reads_as_closes_by_date() -> None:
+    path = SHARED_DATA / "prices-pypfopt-1990-2024/spy_prices.csv"
+    found = exports.classify(path)
+    assert found is not None and (found.date, found.date_from) == (
+        "2024-11-29",
+        "the file's own field",
+    )
+    closes = exports.price_history(path)
+    assert list(closes.columns) == ["SPY"]
+    assert str(closes.index[-1]) == "2024-11-29" and closes["SPY"].iloc[-1] > 0
+
+
+@needs_shared_data
 def test_copies_dated_alike_are_told_apart_by_their_listings(tmp_path: Path) -> None:
     """Plain copies are all dated by the day they were made; the screener listing 2026 IPOs is
     the newer one, whatever the names."""
