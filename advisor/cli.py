@@ -521,10 +521,42 @@ def schema(
 
 @model_app.command("build")
 def model_build(
-    data: Annotated[Path, typer.Option(help="Folder of public exports.")] = Path("../shared/data"),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of public exports, searched recursively; files are recognised by their "
+            "content. Default: ../shared/data, unless files are named below or --from is given."
+        ),
+    ] = None,
+    screener: Annotated[
+        Path | None, typer.Option(help="The Nasdaq screener export to use.")
+    ] = None,
+    holdings: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="[TICKER=]FILE",
+            help="A fund holdings export; TICKER= names its fund (repeatable).",
+        ),
+    ] = None,
+    fundamentals: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="FILE",
+            help="A fundamentals export: snapshot, 10-K, company or sector list (repeatable).",
+        ),
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="An earlier model whose sources stand in for any not given (default: --out's).",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("models/us-equity"),
     name: Annotated[str, typer.Option(help="Model name.")] = "us-equity",
-    as_of: Annotated[str, typer.Option(help="As-of date (the screener's).")] = "2026-02-10",
+    as_of: Annotated[
+        str | None, typer.Option(help="As-of date. Default: the screener's date.")
+    ] = None,
 ) -> None:
     """Build a model folder from iShares exports, the Nasdaq screener and fundamentals."""
 
@@ -532,18 +564,47 @@ def model_build(
         from advisor.errors import InputError, Location
         from advisor.market.build import Sources, build_model, write_model
 
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
+        day = None
+        if as_of is not None:
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError:
+                raise InputError(
+                    Location("--as-of"),
+                    "is not a date",
+                    value=as_of,
+                    fix="write it as YYYY-MM-DD, e.g. --as-of 2026-02-10",
+                ) from None
+        named = screener or holdings or fundamentals or previous
+        folder = data if data is not None or named else Path("../shared/data")
+        earlier = previous if previous is not None else out
+        if previous is not None and not (previous / "model.yaml").is_file():
             raise InputError(
-                Location("--as-of"),
-                "is not a date",
-                value=as_of,
-                fix="write it as YYYY-MM-DD, e.g. --as-of 2026-02-10",
-            ) from None
-        built = build_model(Sources.in_folder(data), name, day)
+                Location(previous, None, "--from"),
+                "is not a model folder (it has no model.yaml)",
+                fix="give the folder of an earlier model, e.g. --from models/us-equity",
+            )
+        sources = Sources.gather(
+            folder,
+            screener=screener,
+            holdings=tuple(holdings or ()),
+            fundamentals=tuple(fundamentals or ()),
+            previous=earlier if (earlier / "model.yaml").is_file() else None,
+        )
+        built = build_model(sources, name, day)
         write_model(built, out)
         _echo(f"wrote {out}: {len(built.securities):,} securities, {len(built.funds)} funds")
+        for record in built.meta["sources"]:
+            carried = f", carried from {record['carried_from']}" if "carried_from" in record else ""
+            how = f" ({record['date_from']})" if "date_from" in record else ""
+            _echo(f"  {record['kind']:<13} {record['file']}  {record['date']}{how}{carried}")
+        for skipped in built.meta["passed_over"]:
+            _echo(
+                f"  passed over: {skipped['file']} ({skipped['kind']}, {skipped['date']}): "
+                f"{skipped['why']}"
+            )
+        for path in sources.unclassified:
+            _echo(f"  not recognised as an export: {path}")
 
     _run(body)
 

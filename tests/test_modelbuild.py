@@ -216,27 +216,35 @@ def test_rebuilt_model_is_calibrated(rebuilt: dict[str, Path]) -> None:
 @needs_shared_data
 def test_model_yaml_dates_are_the_files_own() -> None:
     sources = Sources.in_folder(SHARED_DATA)
-    assert dates.screener_date(sources.screener) == "2026-02-10"  # Nasdaq's download stamp
-    assert dates.fiscal_years(sources.sp500_fundamentals) == "FY2012-2016"
-    assert dates.folder_date(sources.sp500_sectors) == "2026-08-08"  # SOURCE.md's As-of line
+    assert dates.screener_date(sources.screener) == ("2026-02-10", dates.DOWNLOAD_STAMP)
+    assert dates.fiscal_years(sources.sp500_fundamentals) == ("FY2012-2016", dates.OWN_FIELD)
+    assert sources.sp500_sectors is not None
+    assert dates.file_date(sources.sp500_sectors) == ("2026-08-08", dates.SOURCE_NOTE)
     meta = YAML(typ="safe").load((SHIPPED_MODEL / "model.yaml").read_text())
     stated = {s["file"]: s["date"] for s in meta["sources"]}
     assert stated["market_data.csv"] == "2022-01-04"
     assert stated["IWM_holdings.csv"] == read_ishares(sources.funds["IWM"]).as_of.isoformat()
+    assert meta["as_of"] == "2026-02-10"  # the screener's date, as --as-of defaults to
 
 
 def test_source_dates_fall_back_to_the_folder(tmp_path: Path) -> None:
     dated = tmp_path / "export-2025-07-01" / "nasdaq_screener.csv"
-    assert dates.screener_date(dated) == "2025-07-01"
+    dated.parent.mkdir()
+    dated.write_text("")
+    assert dates.screener_date(dated) == ("2025-07-01", dates.FOLDER_NAME)
     plain = tmp_path / "list" / "constituents.csv"
     plain.parent.mkdir()
-    assert dates.folder_date(plain) == "unknown"
+    plain.write_text("")
+    os.utime(plain, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13 UTC
+    assert dates.file_date(plain) == ("2023-11-14", dates.MODIFIED)
     (plain.parent / "SOURCE.md").write_text("# A list\n- As-of: about 2026-08-08\n")
-    assert dates.folder_date(plain) == "2026-08-08"
+    assert dates.file_date(plain) == ("2026-08-08", dates.SOURCE_NOTE)
     stamped = tmp_path / "x" / "nasdaq_screener_1770731394680.csv"
-    assert dates.screener_date(stamped) == "2026-02-10"
+    assert dates.screener_date(stamped) == ("2026-02-10", dates.DOWNLOAD_STAMP)
     fundamentals = tmp_path / "fundamentals.csv"
     fundamentals.write_text(
         "PeriodEnding,ForYear\n2013-12-31,2013\n2015-12-31,1215\n2016-01-31,2015\n2014-06-30,\n"
     )
-    assert dates.fiscal_years(fundamentals) == "FY2013-2015"
+    assert dates.fiscal_years(fundamentals) == ("FY2013-2015", dates.OWN_FIELD)
+    assert dates.sortable("FY2013-2015") == "2015-12-31"
+    assert dates.sortable("2026-02-10") > dates.sortable("2025-07-01") > dates.sortable("unknown")

@@ -7,7 +7,9 @@ byte-identical files on the locked versions (requirements.lock).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, Location
-from advisor.market import dates, fundamentals, identity, risk, universe
+from advisor.market import carried, exports, fundamentals, identity, risk, universe
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
 from advisor.measures import BANDS
@@ -38,13 +40,33 @@ COSTS: dict[str, Any] = {
     "fund_adv_share_of_assets": 0.005,
 }
 FACTOR_VOLS = {"market": 0.16, "size": 0.035, "sector": 0.05}
-# Where the fund files sit under ../shared/data, by fund ticker.
-DEFAULT_FUNDS = {
-    "IWM": "ishares-iwm-2026-04-10/IWM_holdings.csv",
-    "IWB": "ishares-iwb-2026-07-17/IWB_holdings.csv",
-    "IVV": "ishares-ivv-2024-12-06/IVV_holdings.csv",
-    "IWV": "ishares-iwv-2025-05-21/IWV_holdings.csv",
+# Who publishes each kind of export, and what the model takes from it.
+PUBLISHERS = {
+    exports.SCREENER: "Nasdaq stock screener",
+    exports.SNAPSHOT: "Yahoo Finance via a Russell 3000 snapshot",
+    exports.FUNDAMENTALS: "SEC 10-K via the Kaggle NYSE dataset",
+    exports.COMPANY_NAMES: "SEC 10-K company list via the Kaggle NYSE dataset",
+    exports.SECTORS: "S&P 500 constituent list (datahub core)",
+    exports.PRICES: "daily price history (PyPortfolioOpt data)",
 }
+USED_FOR = {
+    exports.SCREENER: "universe, market cap, price, volume, country",
+    exports.SNAPSHOT: "total debt, revenue, operating margin, beta",
+    exports.FUNDAMENTALS: "EBIT, interest expense, short- and long-term debt",
+    exports.COMPANY_NAMES: "names of the 10-K companies",
+    exports.SECTORS: "GICS sector",
+    exports.PRICES: "fund prices where no holdings file gives a NAV",
+}
+# The fundamentals sources and their tags in the carried fundamentals.csv.
+CARRIED_TAGS = {
+    exports.SNAPSHOT: carried.SNAPSHOT,
+    exports.FUNDAMENTALS: carried.TEN_K,
+    exports.COMPANY_NAMES: carried.NAMES,
+    exports.SECTORS: carried.SECTORS,
+}
+# The funds whose baskets the estimation rules are calibrated on (risk.PUBLISHED): every build
+# needs them.
+ANCHOR_FUNDS = ("IVV", "IWB", "IWM")
 STOCK_COLUMNS = [
     "ticker",
     "name",
@@ -91,44 +113,102 @@ STOCK_COLUMNS = [
 
 @dataclass(frozen=True)
 class Sources:
+    """The exports a build reads, found by content; None where an earlier model stands in."""
+
     screener: Path
-    russell3000: Path
-    sp500_fundamentals: Path
-    sp500_sectors: Path
+    russell3000: Path | None
+    sp500_fundamentals: Path | None
+    sp500_sectors: Path | None
     funds: dict[str, Path] = field(default_factory=dict)
-    # Company names for the 10-K rows (the Kaggle dataset's securities.csv beside them).
-    sp500_names: Path | None = None
+    sp500_names: Path | None = None  # the 10-K file's company list: each 10-K ticker's name
+    price_history: tuple[Path, ...] = ()  # daily closes (one has SPY's)
+    found: dict[Path, exports.Export] = field(default_factory=dict)  # each file's kind and date
+    passed_over: tuple[tuple[exports.Export, str], ...] = ()  # and why
+    unclassified: tuple[Path, ...] = ()
+    previous: Path | None = None  # an earlier model whose sources stand in for missing kinds
+    data: Path | None = None  # the folder searched, if any
 
     @classmethod
     def in_folder(cls, data: Path) -> Sources:
-        """The public exports as laid out in the project's shared data folder."""
+        """The public exports under a folder, found by their content."""
+        return cls.gather(data)
+
+    @classmethod
+    def gather(
+        cls,
+        data: Path | None = None,
+        *,
+        screener: Path | None = None,
+        holdings: tuple[str, ...] = (),
+        fundamentals: tuple[Path, ...] = (),
+        previous: Path | None = None,
+    ) -> Sources:
+        """Exports found under `data` and named outright (which take precedence); where a kind
+        comes in several versions the newest is used and the others are passed over."""
+        found: list[exports.Export] = []
+        unclassified: list[Path] = []
+        if data is not None:
+            if not data.is_dir():
+                raise InputError(
+                    Location(data, None, "--data"),
+                    "is not a folder",
+                    fix="point --data at the folder of public exports",
+                )
+            found, unclassified = exports.find(data)
+        named = (
+            [exports.named_export(screener, "--screener", {exports.SCREENER})] if screener else []
+        )
+        named += [exports.named_holdings(spec) for spec in holdings]
+        kinds = set(exports.DESCRIBED) - {exports.SCREENER, exports.HOLDINGS}
+        named += [exports.named_export(path, "--fundamentals", kinds) for path in fundamentals]
+        chosen, passed = exports.choose(found, named, carried.baskets(previous))
+        used = {e.kind: e.path for e in chosen if e.kind != exports.HOLDINGS}
+        if exports.SCREENER not in used:
+            raise InputError(
+                Location(data or "--screener", None, "screener"),
+                f"is missing: no file is {exports.DESCRIBED[exports.SCREENER]}",
+                fix="add the screener download to the folder, or name it with --screener FILE",
+            )
         return cls(
-            screener=data / "nasdaq-screener-2026-02-10/nasdaq_screener_1770731394680.csv",
-            russell3000=data / "russell3000-yahoo-2022-01-04/market_data.csv",
-            sp500_fundamentals=data / "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
-            sp500_sectors=data / "sp500-constituents/constituents.csv",
-            funds={t: data / p for t, p in DEFAULT_FUNDS.items()},
-            sp500_names=data / "nyse-sp500-fundamentals-2012-2016/securities.csv",
+            screener=used[exports.SCREENER],
+            russell3000=used.get(exports.SNAPSHOT),
+            sp500_fundamentals=used.get(exports.FUNDAMENTALS),
+            sp500_sectors=used.get(exports.SECTORS),
+            funds={e.fund: e.path for e in chosen if e.kind == exports.HOLDINGS},
+            sp500_names=used.get(exports.COMPANY_NAMES),
+            price_history=tuple(e.path for e in chosen if e.kind == exports.PRICES),
+            found={e.path: e for e in chosen},
+            passed_over=tuple(passed),
+            unclassified=tuple(unclassified),
+            previous=previous,
+            data=data,
         )
 
-    @property
-    def sp500_names_file(self) -> Path:
-        return self.sp500_names or self.sp500_fundamentals.with_name("securities.csv")
-
     def check(self) -> None:
-        for name, path in [
-            ("screener", self.screener),
-            ("russell3000", self.russell3000),
-            ("sp500_fundamentals", self.sp500_fundamentals),
-            ("sp500_sectors", self.sp500_sectors),
-            ("sp500_names", self.sp500_names_file),
-            *self.funds.items(),
+        """Every kind the build needs is given, or an earlier model carries it."""
+        carried_tags = set(carried.read_fundamentals(self.previous)) if self.previous else set()
+        for kind, path in [
+            (exports.SNAPSHOT, self.russell3000),
+            (exports.FUNDAMENTALS, self.sp500_fundamentals),
+            (exports.COMPANY_NAMES, self.sp500_names),
+            (exports.SECTORS, self.sp500_sectors),
         ]:
-            if not path.is_file():
+            if path is None and CARRIED_TAGS[kind] not in carried_tags:
                 raise InputError(
-                    Location(path, None, name),
-                    "is not a file",
-                    fix="point --data at the folder of public exports",
+                    Location(self.data or "model build", None, kind),
+                    f"is missing: no file is {exports.DESCRIBED[kind]}",
+                    fix="add it to the --data folder, name it with --fundamentals FILE, or "
+                    "rebuild on top of a model that has it (--from MODEL)",
+                )
+        carried_funds = carried.baskets(self.previous)
+        for ticker in ANCHOR_FUNDS:
+            if ticker not in self.funds and ticker not in carried_funds:
+                raise InputError(
+                    Location(self.data or "model build", None, f"holdings {ticker}"),
+                    f"is missing: the estimation rules are calibrated on {ticker}'s basket and "
+                    f"no file is {ticker}'s {exports.DESCRIBED[exports.HOLDINGS]}",
+                    fix=f"add its export to the --data folder, or name it with "
+                    f"--holdings {ticker}=FILE",
                 )
 
 
@@ -137,22 +217,30 @@ class BuiltModel:
     securities: pd.DataFrame
     funds: dict[str, pd.DataFrame]
     meta: dict[str, Any]
+    fundamentals: pd.DataFrame  # carried.fundamentals_table: what a later build may stand on
 
 
-def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
+def build_model(sources: Sources, name: str, as_of: date | None = None) -> BuiltModel:
+    """`as_of` defaults to the screener's date."""
     sources.check()
     screener = read_screener(sources.screener)
-    funds = {t: read_ishares(p) for t, p in sorted(sources.funds.items())}
-    snapshot, snapshot_date = fundamentals.read_russell3000_snapshot(sources.russell3000)
-    sp500 = fundamentals.read_sp500_fundamentals(sources.sp500_fundamentals)
+    screener_date = sources.found[sources.screener].date
+    as_of = as_of or date.fromisoformat(screener_date)
+    previous = _previous_meta(sources.previous)
+    funds = {t: _read_fund(sources.found[p]) for t, p in sources.funds.items()}
+    for ticker in sorted(set(carried.baskets(sources.previous)) - set(funds)):
+        assert sources.previous is not None
+        share = COSTS["fund_adv_share_of_assets"]
+        funds[ticker] = carried.fund(sources.previous, ticker, previous, share)
+    funds = dict(sorted(funds.items()))
+    figures = _fundamentals(sources)
+    sp500_sectors = figures[carried.SECTORS][0]["sector"]
 
     stocks = universe.listed_stocks(screener)
-    stocks["price_date"] = dates.screener_date(sources.screener)
+    stocks["price_date"] = screener_date
     stocks = pd.concat([stocks, universe.unlisted_fund_holdings(stocks, funds)], ignore_index=True)
     stocks = stocks.sort_values("ticker").reset_index(drop=True)
-    stocks = stocks.join(
-        universe.sectors(stocks, funds, fundamentals.read_sp500_sectors(sources.sp500_sectors))
-    )
+    stocks = stocks.join(universe.sectors(stocks, funds, sp500_sectors))
     size, size_meta = universe.size(stocks)
     stocks = stocks.join(size)
     stocks["adv_source"] = np.where(
@@ -164,14 +252,14 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
         t: risk.Members(row_of[w.index.map(ticker_key)].to_numpy(), w.to_numpy())
         for t, w in weights.items()
     }
-    # Rows of the fundamentals snapshots are used only for the company they describe.
+    # Rows of the fundamentals sources are used only for the company they describe.
+    snapshot, _, snapshot_date = figures[carried.SNAPSHOT]
     snapshot, snapshot_notes = identity.checked_rows(
         stocks, snapshot, f"Russell 3000 snapshot ({snapshot_date})"
     )
-    sp500 = sp500.join(fundamentals.read_sp500_names(sources.sp500_names_file))
-    sp500, tenk_notes = identity.checked_rows(
-        stocks, sp500, f"10-K ({dates.fiscal_years(sources.sp500_fundamentals)})"
-    )
+    tenk, _, tenk_date = figures[carried.TEN_K]
+    sp500 = tenk.join(figures[carried.NAMES][0])
+    sp500, tenk_notes = identity.checked_rows(stocks, sp500, f"10-K ({tenk_date})")
     measures, rules = risk.risk_measures(stocks, snapshot, sp500, members)
     stocks = stocks.join(measures)
     stocks["fundamentals_note"] = (snapshot_notes + "; " + tenk_notes).str.strip("; ")
@@ -180,12 +268,112 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
     securities = pd.concat([stocks, fund_rows], ignore_index=True)[STOCK_COLUMNS]
     securities = securities.sort_values("ticker").reset_index(drop=True)
-    meta = _meta(name, as_of, sources, funds, snapshot_date, size_meta, rules, securities, weights)
+    records = _source_records(sources, figures, funds, previous)
+    meta = _meta(name, as_of, records, sources, funds, size_meta, rules, securities, weights)
     return BuiltModel(
         securities,
         {t: w.rename("weight").rename_axis("ticker").reset_index() for t, w in weights.items()},
         meta,
+        carried.fundamentals_table(figures),
     )
+
+
+def _read_fund(export: exports.Export) -> FundHoldings:
+    fund = read_ishares(export.path, date.fromisoformat(export.date))
+    # An export cut off above its header names no fund: the fund's own name stands in.
+    return fund if export.fund_name else replace(fund, fund_name=exports.fund_name(export.fund))
+
+
+def _previous_meta(previous: Path | None) -> dict[str, Any]:
+    if previous is None or not (previous / "model.yaml").is_file():
+        return {}
+    from ruamel.yaml import YAML
+
+    meta = YAML(typ="safe").load((previous / "model.yaml").read_text(encoding="utf-8"))
+    return meta if isinstance(meta, dict) else {}
+
+
+def _fundamentals(sources: Sources) -> dict[str, tuple[pd.DataFrame, str, str]]:
+    """Each fundamentals source's per-company figures, with its file and date: read from the
+    export where one is given, else as the earlier model carries them."""
+    readers: dict[str, Callable[[Path], pd.DataFrame]] = {
+        exports.SNAPSHOT: lambda p: fundamentals.read_russell3000_snapshot(p)[0],
+        exports.FUNDAMENTALS: fundamentals.read_sp500_fundamentals,
+        exports.COMPANY_NAMES: fundamentals.read_sp500_names,
+        exports.SECTORS: lambda p: fundamentals.read_sp500_sectors(p).to_frame("sector"),
+    }
+    given = {e.kind: e for e in sources.found.values() if e.kind in readers}
+    earlier = carried.read_fundamentals(sources.previous) if sources.previous else {}
+    figures = {}
+    for kind, tag in CARRIED_TAGS.items():
+        if kind in given:
+            export = given[kind]
+            figures[tag] = (readers[kind](export.path), export.path.name, export.date)
+        elif tag in earlier:
+            figures[tag] = earlier[tag]
+    return figures
+
+
+# The order model.yaml lists sources in.
+_KIND_ORDER = [exports.SCREENER, exports.SNAPSHOT, exports.FUNDAMENTALS, exports.COMPANY_NAMES]
+_KIND_ORDER += [exports.SECTORS, exports.HOLDINGS]
+
+
+def _source_records(
+    sources: Sources,
+    figures: dict[str, tuple[pd.DataFrame, str, str]],
+    funds: dict[str, FundHoldings],
+    previous: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """model.yaml's `sources`: each file read, with its sha256 and its date and how it was read;
+    a source an earlier model carries keeps that model's record, with where it came from."""
+    records: list[dict[str, Any]] = []
+    for export in sources.found.values():
+        if export.kind == exports.PRICES:  # found for whoever needs a price, not read here
+            continue
+        fund = funds[export.fund] if export.kind == exports.HOLDINGS else None
+        record = {"file": export.path.name, "kind": export.kind}
+        if fund is not None:
+            record |= {"fund": export.fund, "identified_by": export.identified_by}
+        record |= {
+            "publisher": f"iShares ({fund.fund_name})" if fund else PUBLISHERS[export.kind],
+            "date": export.date,
+            "date_from": export.date_from,
+            "sha256": sha256(export.path),
+            "used_for": (
+                f"{export.fund} look-through, GICS sectors" if fund else USED_FOR[export.kind]
+            ),
+        }
+        records.append(record)
+    given = {e.kind for e in sources.found.values()}
+    old: list[dict[str, Any]] = previous.get("sources", [])
+    since = f"model {previous.get('name')} as of {previous.get('as_of')}"
+    for kind, tag in CARRIED_TAGS.items():
+        if kind not in given and tag in figures:
+            file, day = figures[tag][1], figures[tag][2]
+            was = next((r for r in old if r.get("kind") == kind and r.get("file") == file), {})
+            record = {"file": file, "kind": kind, "publisher": PUBLISHERS[kind], "date": day}
+            record |= {"used_for": USED_FOR[kind]}
+            records.append({**record, **was, "carried_from": since})
+    for ticker in funds:
+        if ticker not in sources.funds:
+            same = (r for r in old if r.get("kind") == exports.HOLDINGS and r.get("fund") == ticker)
+            was = next(same, {})
+            record = {"file": f"funds/{ticker}.csv", "kind": exports.HOLDINGS}
+            record |= {"fund": ticker, "publisher": f"iShares ({funds[ticker].fund_name})"}
+            record |= {"date": funds[ticker].as_of.isoformat()}
+            record |= {"used_for": f"{ticker} look-through, GICS sectors"}
+            records.append({**record, **was, "carried_from": since})
+    records.sort(key=lambda r: (_KIND_ORDER.index(r["kind"]), r.get("fund", ""), r["file"]))
+    return [{k: str(v) for k, v in r.items()} for r in records]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame) -> pd.Series:
@@ -225,9 +413,9 @@ def _fund_row(ticker: str, fund: FundHoldings) -> dict[str, Any]:
 def _meta(
     name: str,
     as_of: date,
+    records: list[dict[str, Any]],
     sources: Sources,
     funds: dict[str, FundHoldings],
-    snapshot_date: str,
     size_meta: dict[str, float],
     rules: dict[str, Any],
     securities: pd.DataFrame,
@@ -237,41 +425,16 @@ def _meta(
     return {
         "name": name,
         "as_of": as_of.isoformat(),
-        "sources": [
+        "sources": records,
+        "passed_over": [
             {
-                "file": sources.screener.name,
-                "publisher": "Nasdaq stock screener",
-                "date": dates.screener_date(sources.screener),
-                "used_for": "universe, market cap, price, volume, country",
-            },
-            {
-                "file": sources.russell3000.name,
-                "publisher": "Yahoo Finance via a Russell 3000 snapshot",
-                "date": snapshot_date,  # the file's first header cell
-                "used_for": "total debt, revenue, operating margin, beta",
-            },
-            {
-                "file": sources.sp500_fundamentals.name,
-                "publisher": "SEC 10-K via the Kaggle NYSE dataset",
-                "date": dates.fiscal_years(sources.sp500_fundamentals),
-                "used_for": "EBIT, interest expense, short- and long-term debt",
-            },
-            {
-                "file": sources.sp500_sectors.name,
-                "publisher": "S&P 500 constituent list (datahub core)",
-                # The list states no date of its own ("Date added" dates each company's entry).
-                "date": dates.folder_date(sources.sp500_sectors),
-                "used_for": "GICS sector",
-            },
-            *[
-                {
-                    "file": f.path.name,
-                    "publisher": f"iShares ({f.fund_name})",
-                    "date": f.as_of.isoformat(),  # the export's "Fund Holdings as of" line
-                    "used_for": f"{t} look-through, GICS sectors",
-                }
-                for t, f in funds.items()
-            ],
+                "file": export.path.name,
+                "kind": export.kind,
+                **({"fund": export.fund} if export.fund else {}),
+                "date": export.date,
+                "why": why,
+            }
+            for export, why in sources.passed_over
         ],
         "ranking_universe": (
             "US-domiciled common stocks in the screener with a positive market cap, one row per "
@@ -334,6 +497,7 @@ def write_model(model: BuiltModel, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "funds").mkdir(exist_ok=True)
     write_atomic(folder / "securities.csv", _csv(model.securities))
+    write_atomic(folder / carried.FUNDAMENTALS_FILE, carried.csv_text(model.fundamentals))
     for ticker, weights in model.funds.items():
         write_atomic(folder / "funds" / f"{ticker}.csv", _csv(weights))
     yaml = YAML()
