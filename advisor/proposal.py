@@ -146,6 +146,10 @@ class ProposalDocument(Document):
     # What the file asks that the proposal cannot do as written, said first: a company or fund
     # that no_sell keeps above its cap stays, not grows (advisor/limits.py).
     kept: list[str] = []
+    # What stands in for the holdings of each fund held or traded, where it is not the fund's
+    # own current basket: another fund's (SPY through IVV's), an approximate one, or a holdings
+    # file the portfolio gives (advisor/market/funds.py); one line a fund.
+    funds: list[str] = []
     status: Status
     target: Target | None = None  # None: the portfolio file sets no target
     trades: list[Trade]

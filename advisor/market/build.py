@@ -7,6 +7,7 @@ byte-identical files on the locked versions (requirements.lock).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 
 from advisor.errors import InputError, Location
 from advisor.market import dates, fundamentals, risk, universe
+from advisor.market import funds as funds_table
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
 from advisor.measures import BANDS
@@ -44,7 +46,10 @@ DEFAULT_FUNDS = {
     "IWB": "ishares-iwb-2026-07-17/IWB_holdings.csv",
     "IVV": "ishares-ivv-2024-12-06/IVV_holdings.csv",
     "IWV": "ishares-iwv-2025-05-21/IWV_holdings.csv",
+    "IJR": "ishares-ijr-2021-03/IJR_holdings.csv",  # no preamble: dated by its SOURCE.md
 }
+# Daily closes of funds the model looks through to another's basket (date, <TICKER> columns).
+DEFAULT_FUND_PRICES = {"SPY": "prices-pypfopt-1990-2024/spy_prices.csv"}
 STOCK_COLUMNS = [
     "ticker",
     "name",
@@ -93,6 +98,7 @@ class Sources:
     sp500_fundamentals: Path
     sp500_sectors: Path
     funds: dict[str, Path] = field(default_factory=dict)
+    fund_prices: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def in_folder(cls, data: Path) -> Sources:
@@ -103,6 +109,7 @@ class Sources:
             sp500_fundamentals=data / "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
             sp500_sectors=data / "sp500-constituents/constituents.csv",
             funds={t: data / p for t, p in DEFAULT_FUNDS.items()},
+            fund_prices={t: data / p for t, p in DEFAULT_FUND_PRICES.items()},
         )
 
     def check(self) -> None:
@@ -112,6 +119,7 @@ class Sources:
             ("sp500_fundamentals", self.sp500_fundamentals),
             ("sp500_sectors", self.sp500_sectors),
             *self.funds.items(),
+            *self.fund_prices.items(),
         ]:
             if not path.is_file():
                 raise InputError(
@@ -131,16 +139,21 @@ class BuiltModel:
 def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     sources.check()
     screener = read_screener(sources.screener)
-    funds = {t: read_ishares(p) for t, p in sorted(sources.funds.items())}
+    funds = {t: _read_fund(t, p) for t, p in sorted(sources.funds.items())}
     snapshot, snapshot_date = fundamentals.read_russell3000_snapshot(sources.russell3000)
     sp500 = fundamentals.read_sp500_fundamentals(sources.sp500_fundamentals)
 
     stocks = universe.listed_stocks(screener)
     stocks["price_date"] = dates.screener_date(sources.screener)
-    stocks = pd.concat([stocks, universe.unlisted_fund_holdings(stocks, funds)], ignore_index=True)
+    # A stale basket (IJR's from 2021) is looked through to what is listed today; its
+    # delisted holdings and old sector labels are left to the current files.
+    current = {t: f for t, f in funds.items() if not funds_table.is_stale(t)}
+    stocks = pd.concat(
+        [stocks, universe.unlisted_fund_holdings(stocks, current)], ignore_index=True
+    )
     stocks = stocks.sort_values("ticker").reset_index(drop=True)
     stocks = stocks.join(
-        universe.sectors(stocks, funds, fundamentals.read_sp500_sectors(sources.sp500_sectors))
+        universe.sectors(stocks, current, fundamentals.read_sp500_sectors(sources.sp500_sectors))
     )
     size, size_meta = universe.size(stocks)
     stocks = stocks.join(size)
@@ -158,9 +171,11 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     stocks["type"] = "stock"
 
     fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
-    securities = pd.concat([stocks, fund_rows], ignore_index=True)[STOCK_COLUMNS]
+    standing_in = _stand_in_rows(fund_rows, sources.fund_prices)
+    securities = pd.concat([stocks, fund_rows, standing_in], ignore_index=True)[STOCK_COLUMNS]
     securities = securities.sort_values("ticker").reset_index(drop=True)
     meta = _meta(name, as_of, sources, funds, snapshot_date, size_meta, rules, securities, weights)
+    meta = _fund_records(meta, funds, sources.fund_prices, set(stocks["key"]))
     return BuiltModel(
         securities,
         {t: w.rename("weight").rename_axis("ticker").reset_index() for t, w in weights.items()},
@@ -168,11 +183,103 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     )
 
 
+def _read_fund(ticker: str, path: Path) -> FundHoldings:
+    """An iShares export; one whose preamble was cut off is dated by its folder (SOURCE.md)."""
+    try:
+        return read_ishares(path)
+    except InputError as exc:
+        stated = dates.folder_date(path)
+        if exc.location.field != "Fund Holdings as of" or stated == "unknown":
+            raise
+        fund = read_ishares(path, date.fromisoformat(stated))
+        known = funds_table.BY_TICKER.get(ticker)  # the file names no fund either
+        return dataclasses.replace(fund, fund_name=known.name) if known else fund
+
+
+def _stand_in_rows(fund_rows: pd.DataFrame, prices: dict[str, Path]) -> pd.DataFrame:
+    """A fund row for each fund looked through to a basket the model has: the basket's row
+    with the fund's own name and price (its last close where a price file is given, else none:
+    the portfolio gives it)."""
+    baskets = fund_rows.set_index("ticker")
+    rows = []
+    for fund in funds_table.stand_ins(set(baskets.index)):
+        row = baskets.loc[fund.basket].to_dict()
+        close = _last_close(prices[fund.ticker], fund.ticker) if fund.ticker in prices else None
+        row.update(
+            ticker=fund.ticker,
+            name=fund.name,
+            company=fund.ticker,
+            price=close[0] if close else np.nan,
+            price_source=(
+                f"close from {prices[fund.ticker].name} {close[1]}"
+                if close
+                else "none: give price in the portfolio file"
+            ),
+            price_date=close[1] if close else "",
+            adv_source=f"estimated (as {fund.basket}'s)",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _last_close(path: Path, ticker: str) -> tuple[float, str]:
+    """The last row of a daily price file with columns date and `ticker`."""
+    frame = pd.read_csv(path, usecols=["date", ticker]).dropna()
+    if frame.empty:
+        raise InputError(Location(path, None, ticker), "has no price", fix="give a price file")
+    last = frame.iloc[-1]
+    return float(last[ticker]), date.fromisoformat(str(last["date"])[:10]).isoformat()
+
+
+def _fund_records(
+    meta: dict[str, Any], funds: dict[str, FundHoldings], prices: dict[str, Path], keys: set[str]
+) -> dict[str, Any]:
+    """model.yaml's account of each fund: the index it tracks, which basket stands in for the
+    funds looked through to another's, and the funds tracking the same index."""
+    records = meta["funds"]
+    for ticker in records:
+        known = funds_table.BY_TICKER.get(ticker)
+        if known is not None:
+            records[ticker].update(
+                index=known.index, issuer=known.issuer, approximate=known.approximate
+            )
+            if known.approximate:
+                records[ticker]["reason"] = known.why
+        if funds_table.is_stale(ticker):
+            for source in meta["sources"]:
+                if source["used_for"].startswith(f"{ticker} look-through"):
+                    source["used_for"] = f"{ticker} look-through (its holdings listed today)"
+            equity = funds[ticker].equity
+            gone = ~equity["ticker"].map(ticker_key).isin(keys)
+            records[ticker]["holdings_gone"] = int(gone.sum())
+            records[ticker]["holdings_gone_share"] = _round(float(equity["weight"][gone].sum()))
+    stand = funds_table.stand_ins(set(funds))
+    meta["stand_ins"] = {
+        f.ticker: funds_table.stand_in_record(f, f"iShares {funds[f.basket].as_of.isoformat()}")
+        for f in stand
+    }
+    meta["same_index"] = funds_table.same_index_groups(set(funds) | {f.ticker for f in stand})
+    for ticker, path in sorted(prices.items()):
+        meta["sources"].append(
+            {
+                "file": path.name,
+                "publisher": "Yahoo Finance daily closes via PyPortfolioOpt's data",
+                "date": _last_close(path, ticker)[1],
+                "used_for": f"{ticker} price",
+            }
+        )
+    meta["counts"]["funds"] = len(funds) + len(stand)
+    return meta
+
+
 def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame) -> pd.Series:
     """A fund's equity weights over the model's display tickers (lines on one key summed)."""
     tickers = stocks.set_index("key")["ticker"]
     equity = fund.equity
-    weights = equity.groupby(equity["ticker"].map(ticker_key).map(tickers))["weight"].sum()
+    display = equity["ticker"].map(ticker_key).map(tickers)
+    weights = equity.groupby(display)["weight"].sum()  # lines no longer listed drop out
+    if display.isna().any():  # a stale basket: renormalised over its holdings listed today
+        weights = weights / weights.sum()
     return weights.sort_index()
 
 
