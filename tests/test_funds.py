@@ -289,3 +289,29 @@ def test_add_fund_refuses_a_stock_and_replaces_a_stand_in(tmp_path: Path) -> Non
     assert "VTI" not in model.meta["stand_ins"] and (folder / "funds" / "VTI.csv").is_file()
     assert model.same_index("VTI") == {"VTI"}
     assert invoke("model", "check", str(folder))[0] == 0
+
+
+def test_every_report_says_which_basket_stands_in(tmp_path: Path) -> None:
+    path = portfolio(tmp_path, "cash: 20000\nholdings:\n  - {ticker: VTI, shares: 100, "
+                               "price: 310.0}\n  - {ticker: SPY, shares: 20}\n"
+                               "target: {small_cap_share: 0.12, band: 0.02}\n"
+                               "limits: {buy_from: [holdings, IWM]}\n")  # fmt: skip
+    line = "VTI: Russell 3000 basket (IWV, iShares 2025-05-21) stands in for CRSP US Total "
+    saved = tmp_path / "proposal.json"
+    code, out, err = invoke("rebalance", path, "--output", str(saved))
+    assert code == 0, err
+    assert line in out and "SPY: S&P 500 basket (IVV, iShares 2024-12-06)" in out
+    document = json.loads(saved.read_text())
+    assert document["funds"][0] == line + "Market, approximate"
+    for suffix in (".md", ".html"):
+        written = tmp_path / f"review{suffix}"
+        assert invoke("review", str(saved), "--output", str(written))[0] == 0
+        assert line in written.read_text()
+    assert line in invoke("review", str(saved))[1]
+
+
+def test_a_typo_in_a_fund_entry_is_named_with_the_key_meant(tmp_path: Path) -> None:
+    path = portfolio(tmp_path, "cash: 100\nfunds:\n  TGRO: {holding: tgro.csv}\n")
+    code, _, err = invoke("validate", path)
+    assert code == 2
+    assert f"{path}:3: funds.TGRO.holding is an unknown key; did you mean 'holdings'?" in err
