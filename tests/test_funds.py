@@ -315,3 +315,24 @@ def test_a_typo_in_a_fund_entry_is_named_with_the_key_meant(tmp_path: Path) -> N
     code, _, err = invoke("validate", path)
     assert code == 2
     assert f"{path}:3: funds.TGRO.holding is an unknown key; did you mean 'holdings'?" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "today", "same"),
+    [("HB FULLER", "H. B. Fuller Company Common Stock", True),
+     ("PACFIC PREMIER BANCORP INC", "PACIFIC PREMIER BANCORP INC", True),
+     ("COCA COLA CONSOLIDATED INC", "Coca-Cola Consolidated Inc. Common Stock", True),
+     ("BARNES GROUP INC", "Barrick Mining Corporation Common Shares", False),
+     ("VONAGE HOLDINGS CORP", "Venture Global Inc. Class A common stock", False),
+     ("CALAMP CORP", "CAMP4 Therapeutics Corporation Common Stock", False)],
+)  # fmt: skip
+def test_a_stale_ticker_counts_only_under_its_name(old: str, today: str, same: bool) -> None:
+    from advisor.market.funds import same_company
+
+    assert same_company(old, today) is same
+
+
+def test_ijr_is_looked_through_without_reused_tickers(shipped_model: MarketModel) -> None:
+    weights = shipped_model.fund_weights["IJR"]
+    assert "B" not in weights.index and "VG" not in weights.index  # Barrick, Venture Global
+    assert "FUL" in weights.index and "ENSG" in weights.index

@@ -161,7 +161,7 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
         stocks["listed"], "reported (one day's volume x price)", "none (not listed)"
     )
     row_of = pd.Series(np.arange(len(stocks)), index=stocks["key"])
-    weights = {t: _fund_weights(f, stocks) for t, f in funds.items()}
+    weights = {t: _fund_weights(f, stocks, funds_table.is_stale(t)) for t, f in funds.items()}
     members = {
         t: risk.Members(row_of[w.index.map(ticker_key)].to_numpy(), w.to_numpy())
         for t, w in weights.items()
@@ -175,7 +175,7 @@ def build_model(sources: Sources, name: str, as_of: date) -> BuiltModel:
     securities = pd.concat([stocks, fund_rows, standing_in], ignore_index=True)[STOCK_COLUMNS]
     securities = securities.sort_values("ticker").reset_index(drop=True)
     meta = _meta(name, as_of, sources, funds, snapshot_date, size_meta, rules, securities, weights)
-    meta = _fund_records(meta, funds, sources.fund_prices, set(stocks["key"]))
+    meta = _fund_records(meta, funds, sources.fund_prices, stocks)
     return BuiltModel(
         securities,
         {t: w.rename("weight").rename_axis("ticker").reset_index() for t, w in weights.items()},
@@ -231,8 +231,23 @@ def _last_close(path: Path, ticker: str) -> tuple[float, str]:
     return float(last[ticker]), date.fromisoformat(str(last["date"])[:10]).isoformat()
 
 
+def _matched(fund: FundHoldings, stocks: pd.DataFrame, stale: bool) -> pd.Series:
+    """Which of a fund's equity lines are the companies the model lists under their tickers:
+    all of a current export's; a stale one's where the names agree (five years on, a ticker may
+    be another company's: IJR's 2021 B, Barnes Group, is Barrick Mining's today)."""
+    keys = fund.equity["ticker"].map(ticker_key)
+    if not stale:
+        return pd.Series(True, index=keys.index)
+    names = keys.map(stocks.drop_duplicates("key").set_index("key")["name"])
+    same = [funds_table.same_company(a, b) for a, b in zip(fund.equity["name"], names, strict=True)]
+    return pd.Series(same, index=keys.index)
+
+
 def _fund_records(
-    meta: dict[str, Any], funds: dict[str, FundHoldings], prices: dict[str, Path], keys: set[str]
+    meta: dict[str, Any],
+    funds: dict[str, FundHoldings],
+    prices: dict[str, Path],
+    stocks: pd.DataFrame,
 ) -> dict[str, Any]:
     """model.yaml's account of each fund: the index it tracks, which basket stands in for the
     funds looked through to another's, and the funds tracking the same index."""
@@ -250,7 +265,7 @@ def _fund_records(
                 if source["used_for"].startswith(f"{ticker} look-through"):
                     source["used_for"] = f"{ticker} look-through (its holdings listed today)"
             equity = funds[ticker].equity
-            gone = ~equity["ticker"].map(ticker_key).isin(keys)
+            gone = ~_matched(funds[ticker], stocks, stale=True)
             records[ticker]["holdings_gone"] = int(gone.sum())
             records[ticker]["holdings_gone_share"] = _round(float(equity["weight"][gone].sum()))
     stand = funds_table.stand_ins(set(funds))
@@ -272,11 +287,12 @@ def _fund_records(
     return meta
 
 
-def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame) -> pd.Series:
-    """A fund's equity weights over the model's display tickers (lines on one key summed)."""
+def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame, stale: bool = False) -> pd.Series:
+    """A fund's equity weights over the model's display tickers (lines on one key summed). A
+    stale basket's line counts only where its name is the listed company's (_matched)."""
     tickers = stocks.set_index("key")["ticker"]
     equity = fund.equity
-    display = equity["ticker"].map(ticker_key).map(tickers)
+    display = equity["ticker"].map(ticker_key).map(tickers).where(_matched(fund, stocks, stale))
     weights = equity.groupby(display)["weight"].sum()  # lines no longer listed drop out
     if display.isna().any():  # a stale basket: renormalised over its holdings listed today
         weights = weights / weights.sum()
