@@ -336,3 +336,10 @@ def test_ijr_is_looked_through_without_reused_tickers(shipped_model: MarketModel
     weights = shipped_model.fund_weights["IJR"]
     assert "B" not in weights.index and "VG" not in weights.index  # Barrick, Venture Global
     assert "FUL" in weights.index and "ENSG" in weights.index
+
+
+def test_a_plain_line_without_a_weight_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("ticker,weight\nAAPL,60\nMSFT\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"short\.csv:3: weight is missing for 'MSFT'"):
+        read_holdings(path)

@@ -72,13 +72,19 @@ def read_holdings(path: Path) -> Holdings:
     ticker_at, weight_at, name_at, date_at, shares = columns
     lines: list[tuple[str, str, float]] = []
     for i, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if len(row) <= max(ticker_at, weight_at) or not "".join(row).strip():
+        if not "".join(row).strip():
             continue
+        if len(row) <= max(ticker_at, weight_at):
+            if len(rows[header_at]) > 2:  # an issuer's section title or footnote
+                continue
+            where = Location(path, i, rows[header_at][weight_at].strip())
+            problem = f"is missing for {row[0].strip()!r}"
+            raise InputError(where, problem, fix="give each line a ticker and a weight")
         try:
             weight = number(row[weight_at].replace("%", ""))
         except ValueError:
-            if len(lines) and len([c for c in row if c.strip()]) <= 1:
-                break  # a footnote or disclaimer after the holdings
+            if _columns(row) is not None:  # a section's header (Vanguard's short-term reserves)
+                continue
             where = Location(path, i, rows[header_at][weight_at].strip())
             raise InputError(where, "is not a number", value=row[weight_at], fix=_FIX) from None
         if weight != weight:  # '-' or empty: no weight, nothing to look through
