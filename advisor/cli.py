@@ -644,6 +644,61 @@ def model_check(
     _run(body)
 
 
+@model_app.command("add-fund")
+def model_add_fund(
+    ticker: Annotated[str, typer.Argument(help="The fund's ticker.", show_default=False)],
+    holdings: Annotated[
+        Path,
+        typer.Argument(
+            help="Its holdings CSV: an issuer's export (iShares, SPDR, Vanguard, Invesco, "
+            "Schwab) or ticker,weight.",
+            show_default=False,
+        ),
+    ],
+    model: Annotated[Path, typer.Option("--model", help="Model folder.")] = Path(
+        "models/us-equity"
+    ),
+    name: Annotated[str, typer.Option(help="The fund's name (default: the file's).")] = "",
+    price: Annotated[
+        float | None, typer.Option(help="Its price per share (default: the file's NAV, if any).")
+    ] = None,
+    price_date: Annotated[
+        str | None, typer.Option("--price-date", help="The price's date, YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Add a fund to a model folder from its holdings file, looked through to the model's
+    stocks; holdings the model lacks are listed with their weight."""
+
+    def body() -> None:
+        from advisor.errors import InputError, Location
+        from advisor.market.add_fund import add_fund
+
+        dated = None
+        if price is not None or price_date is not None:
+            both = "give both, e.g. --price 512.30 --price-date 2026-11-27"
+            if price is None or not 0 < price <= 1e6:
+                problem = "must be a price above 0 (at most 1e6), given with --price-date"
+                raise InputError(Location("--price"), problem, value=price, fix=both)
+            try:
+                dated = (price, date.fromisoformat(price_date or ""))
+            except ValueError:
+                where = Location("--price-date")
+                raise InputError(where, "is not a date", value=price_date, fix=both) from None
+        done = add_fund(model, ticker, holdings, name, dated)
+        fund = done.fund
+        _echo(
+            f"{'replaced' if done.replaced else 'added'} {fund.ticker} ({fund.name}) in "
+            f"{model}: {len(fund.weights):,} holdings matched, "
+            f"{fund.unmatched_share:.1%} of its weight in holdings the model lacks"
+        )
+        for line in fund.unmatched.head(20).itertuples():
+            _echo(f"  not in the model: {line.ticker or '-'} {line.name} {line.weight:.2%}")
+        if len(fund.unmatched) > 20:
+            _echo(f"  and {len(fund.unmatched) - 20} more")
+
+    _run(body)
+
+
 class ReaderGone:
     """A standard stream that outlives its reader: `advisor score x.yaml | head` closes the
     pipe early, and the command still finishes its work (its files, its exit code) with the

@@ -165,6 +165,10 @@ class ProposalDocument(Document):
     kept: list[str] = []
     # Prices the quotes files name that the model lacks; prices older than the age limit.
     warnings: list[str] = []
+    # What stands in for the holdings of each fund held or traded, where it is not the fund's
+    # own current basket: another fund's (SPY through IVV's), an approximate one, or a holdings
+    # file the portfolio gives (advisor/market/funds.py); one line a fund.
+    funds: list[str] = []
     status: Status
     target: Target | None = None  # None: the portfolio file sets no target
     trades: list[Trade]

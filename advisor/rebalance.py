@@ -13,7 +13,7 @@ import pandas as pd
 from advisor import checks
 from advisor.checks import Check
 from advisor.concentration import largest, look_through
-from advisor.errors import TargetUnreachable
+from advisor.errors import InputError, TargetUnreachable
 from advisor.exposures import Exposures, portfolio_exposures
 from advisor.limits import EffectiveLimits, effective_limits
 from advisor.market import MarketModel, SizeScheme
@@ -97,8 +97,9 @@ def candidates(
     buyable = securities["listed"].astype(bool) & ((securities["price"] > 0) | quoted)
     extra: list[str] = []
     for source in portfolio.limits.buy_from:
-        if source == "funds":
-            extra += list(securities.index[buyable & (securities["type"] == "fund")])
+        if source == "funds":  # one fund per basket: SPY and VOO are IVV's again
+            own = ~securities.index.isin(model.standing_in)
+            extra += list(securities.index[buyable & own & (securities["type"] == "fund")])
         elif source == "all":
             extra += list(securities.index[buyable & (securities["adv"] > 0)])
         elif source != "holdings":
@@ -128,6 +129,7 @@ def problem_data(scored: Scored) -> ProblemData:
         if quote is not None:
             all_prices[ticker] = quote.price
     all_prices[prices.index] = prices.to_numpy(dtype=float)  # typed: an account may hold none
+    _require_prices(scored, all_prices)
     table = model.exposures(scored.scheme).loc[tickers]
     columns = [*MEASURES, *(c for c in table.columns if c.startswith("sector:"))]
     loadings, factor_cov, specific = model.risk_model(tickers)
@@ -155,6 +157,24 @@ def problem_data(scored: Scored) -> ProblemData:
         can_buy=can_buy & (adv > 0).to_numpy(),
         can_sell=pd.Series([t not in no_sell for t in tickers], index=tickers),
         lookthrough=look_through(model, tickers),
+    )
+
+
+def _require_prices(scored: Scored, prices: pd.Series) -> None:
+    """A ticker named in buy_from needs a price to be bought (a fund the model prices not)."""
+    unpriced = prices.index[~(prices.to_numpy(dtype=float) > 0)]
+    if unpriced.empty:
+        return
+    loaded, model = scored.loaded, scored.model
+    named = [model.tickers.resolve(t) for t in loaded.portfolio.limits.buy_from]
+    ticker = str(unpriced[0])
+    field = f"limits.buy_from[{named.index(ticker)}]" if ticker in named else "limits.buy_from"
+    raise InputError(
+        loaded.where(field),
+        f"names {ticker} ({model.securities.at[ticker, 'name']}), which model {model.name} "
+        "has no price for",
+        value=ticker,
+        fix="hold it with a price: on the holding (shares: 0 will do), or leave it out",
     )
 
 

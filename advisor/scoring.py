@@ -15,6 +15,7 @@ from advisor.concentration import largest
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
+from advisor.market.holdings import with_portfolio_funds
 from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, prices_file, resolve_tickers
 from advisor.prices import (
     PriceBook,
@@ -83,7 +84,7 @@ def load_inputs(
     loaded = load_portfolio(path)
     name = model_override or loaded.portfolio.model
     model = cached_model(resolve_model_folder(name, relative_to=path.parent))
-    return loaded, model
+    return loaded, with_portfolio_funds(loaded, model)
 
 
 def load_book(loaded: LoadedPortfolio, model: MarketModel, options: PriceOptions) -> PriceBook:
@@ -201,12 +202,26 @@ def score_dict(scored: Scored) -> dict[str, Any]:
         }
         for row in scored.positions.itertuples()
     ]
+    out["funds"] = fund_baskets(scored)
     out["model"] = {"name": scored.model.name, "as_of": scored.model.as_of}
     out["portfolio"] = {"file": str(scored.loaded.path), "sha256": scored.loaded.sha256}
     out["run_date"] = scored.prices.day.isoformat()
     out["warnings"] = scored.warnings()
     rounded: dict[str, Any] = _rounded(out)
     return rounded
+
+
+def basket_tickers(scored: Scored) -> list[str]:
+    """The funds held, then those the portfolio file gives holdings for."""
+    held = scored.positions.index[scored.positions["type"] == "fund"]
+    return list(dict.fromkeys([*held, *(scored.model.meta.get("added_funds") or {})]))
+
+
+def fund_baskets(scored: Scored) -> list[dict[str, Any]]:
+    """What stands in for each fund's holdings where it is not the fund's own current basket
+    (`score --json`), unmatched holdings of a portfolio's own funds listed with their weight."""
+    found = (scored.model.fund_basket(t) for t in basket_tickers(scored))
+    return [basket for basket in found if basket is not None]
 
 
 def _rounded(value: Any) -> Any:

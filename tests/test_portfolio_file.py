@@ -338,6 +338,6 @@ def test_schema_is_json_and_forbids_unknown_keys() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["title"]
     assert schema["additionalProperties"] is False
-    assert set(schema["$defs"]) == {"Holding", "Lot", "Target", "Limits"}
+    assert set(schema["$defs"]) == {"Holding", "Lot", "Target", "Limits", "FundHoldings"}
     assert all(part["additionalProperties"] is False for part in schema["$defs"].values())
     assert {"cash", "holdings", "target", "limits"} <= set(schema["properties"])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from advisor.errors import InputError, Location
 from advisor.market import carried, exports, fundamentals, identity, risk, universe
+from advisor.market import funds as funds_table
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
 from advisor.measures import BANDS
@@ -238,16 +239,21 @@ def build_model(sources: Sources, name: str, as_of: date | None = None) -> Built
 
     stocks = universe.listed_stocks(screener)
     stocks["price_date"] = screener_date
-    stocks = pd.concat([stocks, universe.unlisted_fund_holdings(stocks, funds)], ignore_index=True)
+    # A stale basket (IJR's from 2021) is looked through to what is listed today; its
+    # delisted holdings and old sector labels are left to the current files.
+    current = {t: f for t, f in funds.items() if not funds_table.is_stale(t)}
+    stocks = pd.concat(
+        [stocks, universe.unlisted_fund_holdings(stocks, current)], ignore_index=True
+    )
     stocks = stocks.sort_values("ticker").reset_index(drop=True)
-    stocks = stocks.join(universe.sectors(stocks, funds, sp500_sectors))
+    stocks = stocks.join(universe.sectors(stocks, current, sp500_sectors))
     size, size_meta = universe.size(stocks)
     stocks = stocks.join(size)
     stocks["adv_source"] = np.where(
         stocks["listed"], "reported (one day's volume x price)", "none (not listed)"
     )
     row_of = pd.Series(np.arange(len(stocks)), index=stocks["key"])
-    weights = {t: _fund_weights(f, stocks) for t, f in funds.items()}
+    weights = {t: _fund_weights(f, stocks, funds_table.is_stale(t)) for t, f in funds.items()}
     members = {
         t: risk.Members(row_of[w.index.map(ticker_key)].to_numpy(), w.to_numpy())
         for t, w in weights.items()
@@ -266,10 +272,13 @@ def build_model(sources: Sources, name: str, as_of: date | None = None) -> Built
     stocks["type"] = "stock"
 
     fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
-    securities = pd.concat([stocks, fund_rows], ignore_index=True)[STOCK_COLUMNS]
+    prices = _fund_prices(sources.price_history)
+    standing_in = _stand_in_rows(fund_rows, prices)
+    securities = pd.concat([stocks, fund_rows, standing_in], ignore_index=True)[STOCK_COLUMNS]
     securities = securities.sort_values("ticker").reset_index(drop=True)
-    records = _source_records(sources, figures, funds, previous)
+    records = _source_records(sources, figures, funds, previous, prices)
     meta = _meta(name, as_of, records, sources, funds, size_meta, rules, securities, weights)
+    meta = _fund_records(meta, funds, stocks)
     return BuiltModel(
         securities,
         {t: w.rename("weight").rename_axis("ticker").reset_index() for t, w in weights.items()},
@@ -316,7 +325,7 @@ def _fundamentals(sources: Sources) -> dict[str, tuple[pd.DataFrame, str, str]]:
 
 # The order model.yaml lists sources in.
 _KIND_ORDER = [exports.SCREENER, exports.SNAPSHOT, exports.FUNDAMENTALS, exports.COMPANY_NAMES]
-_KIND_ORDER += [exports.SECTORS, exports.HOLDINGS]
+_KIND_ORDER += [exports.SECTORS, exports.HOLDINGS, exports.PRICES]
 
 
 def _source_records(
@@ -324,13 +333,15 @@ def _source_records(
     figures: dict[str, tuple[pd.DataFrame, str, str]],
     funds: dict[str, FundHoldings],
     previous: dict[str, Any],
+    prices: dict[str, Path],
 ) -> list[dict[str, Any]]:
     """model.yaml's `sources`: each file read, with its sha256 and its date and how it was read;
     a source an earlier model carries keeps that model's record, with where it came from."""
     records: list[dict[str, Any]] = []
+    priced = {p: sorted(t for t, q in prices.items() if q == p) for p in prices.values()}
     for export in sources.found.values():
-        if export.kind == exports.PRICES:  # found for whoever needs a price, not read here
-            continue
+        if export.kind == exports.PRICES and export.path not in priced:
+            continue  # a price history no stand-in fund needs
         fund = funds[export.fund] if export.kind == exports.HOLDINGS else None
         record = {"file": export.path.name, "kind": export.kind}
         if fund is not None:
@@ -341,7 +352,11 @@ def _source_records(
             "date_from": export.date_from,
             "sha256": sha256(export.path),
             "used_for": (
-                f"{export.fund} look-through, GICS sectors" if fund else USED_FOR[export.kind]
+                f"{export.fund} look-through, GICS sectors"
+                if fund
+                else f"{', '.join(priced[export.path])} price (last close)"
+                if export.kind == exports.PRICES
+                else USED_FOR[export.kind]
             ),
         }
         records.append(record)
@@ -376,11 +391,104 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame) -> pd.Series:
-    """A fund's equity weights over the model's display tickers (lines on one key summed)."""
+def _fund_prices(histories: tuple[Path, ...]) -> dict[str, Path]:
+    """The price history holding each stand-in fund's closes (SPY's in PyPortfolioOpt's data)."""
+    wanted = {f.ticker for f in funds_table.FUNDS}
+    found: dict[str, Path] = {}
+    for path in histories:
+        header = pd.read_csv(path, nrows=0).columns
+        found |= {ticker: path for ticker in header if ticker in wanted}
+    return found
+
+
+def _stand_in_rows(fund_rows: pd.DataFrame, prices: dict[str, Path]) -> pd.DataFrame:
+    """A fund row for each fund looked through to a basket the model has: the basket's row
+    with the fund's own name and price (its last close where a price file is given, else none:
+    the portfolio gives it)."""
+    baskets = fund_rows.set_index("ticker")
+    rows = []
+    for fund in funds_table.stand_ins(set(baskets.index)):
+        row = baskets.loc[fund.basket].to_dict()
+        close = _last_close(prices[fund.ticker], fund.ticker) if fund.ticker in prices else None
+        row.update(
+            ticker=fund.ticker,
+            name=fund.name,
+            company=fund.ticker,
+            price=close[0] if close else np.nan,
+            price_source=(
+                f"close from {prices[fund.ticker].name} {close[1]}"
+                if close
+                else "none: give price: on the holding or --prices FILE"
+            ),
+            price_date=close[1] if close else "",
+            adv_source=f"estimated (as {fund.basket}'s)",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _last_close(path: Path, ticker: str) -> tuple[float, str]:
+    """The last row of a daily price file with columns date and `ticker`."""
+    frame = pd.read_csv(path, usecols=["date", ticker]).dropna()
+    if frame.empty:
+        raise InputError(Location(path, None, ticker), "has no price", fix="give a price file")
+    last = frame.iloc[-1]
+    return float(last[ticker]), date.fromisoformat(str(last["date"])[:10]).isoformat()
+
+
+def _matched(fund: FundHoldings, stocks: pd.DataFrame, stale: bool) -> pd.Series:
+    """Which of a fund's equity lines are the companies the model lists under their tickers:
+    all of a current export's; a stale one's where the names agree (five years on, a ticker may
+    be another company's: IJR's 2021 B, Barnes Group, is Barrick Mining's today)."""
+    keys = fund.equity["ticker"].map(ticker_key)
+    if not stale:
+        return pd.Series(True, index=keys.index)
+    names = keys.map(stocks.drop_duplicates("key").set_index("key")["name"])
+    same = [funds_table.same_company(a, b) for a, b in zip(fund.equity["name"], names, strict=True)]
+    return pd.Series(same, index=keys.index)
+
+
+def _fund_records(
+    meta: dict[str, Any], funds: dict[str, FundHoldings], stocks: pd.DataFrame
+) -> dict[str, Any]:
+    """model.yaml's account of each fund: the index it tracks, which basket stands in for the
+    funds looked through to another's, and the funds tracking the same index."""
+    records = meta["funds"]
+    for ticker in records:
+        known = funds_table.BY_TICKER.get(ticker)
+        if known is not None:
+            records[ticker].update(
+                index=known.index, issuer=known.issuer, approximate=known.approximate
+            )
+            if known.approximate:
+                records[ticker]["reason"] = known.why
+        if funds_table.is_stale(ticker):
+            for source in meta["sources"]:
+                if source["used_for"].startswith(f"{ticker} look-through"):
+                    source["used_for"] = f"{ticker} look-through (its holdings listed today)"
+            equity = funds[ticker].equity
+            gone = ~_matched(funds[ticker], stocks, stale=True)
+            records[ticker]["holdings_gone"] = int(gone.sum())
+            records[ticker]["holdings_gone_share"] = _round(float(equity["weight"][gone].sum()))
+    stand = funds_table.stand_ins(set(funds))
+    meta["stand_ins"] = {
+        f.ticker: funds_table.stand_in_record(f, f"iShares {funds[f.basket].as_of.isoformat()}")
+        for f in stand
+    }
+    meta["same_index"] = funds_table.same_index_groups(set(funds) | {f.ticker for f in stand})
+    meta["counts"]["funds"] = len(funds) + len(stand)
+    return meta
+
+
+def _fund_weights(fund: FundHoldings, stocks: pd.DataFrame, stale: bool = False) -> pd.Series:
+    """A fund's equity weights over the model's display tickers (lines on one key summed). A
+    stale basket's line counts only where its name is the listed company's (_matched)."""
     tickers = stocks.set_index("key")["ticker"]
     equity = fund.equity
-    weights = equity.groupby(equity["ticker"].map(ticker_key).map(tickers))["weight"].sum()
+    display = equity["ticker"].map(ticker_key).map(tickers).where(_matched(fund, stocks, stale))
+    weights = equity.groupby(display)["weight"].sum()  # lines no longer listed drop out
+    if display.isna().any():  # a stale basket: renormalised over its holdings listed today
+        weights = weights / weights.sum()
     return weights.sort_index()
 
 

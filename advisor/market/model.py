@@ -18,6 +18,7 @@ import pandas as pd
 
 from advisor.errors import InputError, ModelError
 from advisor.input_files import MB, read_regular
+from advisor.market.funds import AddedFund, fund_row
 from advisor.measures import BANDS, RISK_COLUMNS, SMALL_BANDS
 from advisor.portfolio.tickers import TickerIndex
 
@@ -113,6 +114,90 @@ class MarketModel:
     def _by_company(self) -> dict[str, pd.Series]:
         return {}
 
+    def fund_basket(self, ticker: str) -> dict[str, Any] | None:
+        """What stands in for a fund's holdings where it is not the fund's own current basket:
+        another fund's basket, an approximate one, or a holdings file the portfolio gave. The
+        `note` says it in a line (score and every report show it); None for other securities."""
+        funds = self.meta.get("funds") or {}
+        added = (self.meta.get("added_funds") or {}).get(ticker)
+        if added is not None:
+            dated = f", as of {added['as_of']}" if added["as_of"] else ", undated"
+            share = added["unmatched_share"]
+            note = (
+                f"{ticker}: holdings file {added['file']} ({added['layout']}{dated}) stands in; "
+                f"{share:.1%} of its weight is in holdings model {self.name} lacks"
+            )
+            return {"ticker": ticker, "basket": added["file"], "approximate": share > 0,
+                    "note": note, "unmatched_share": share,
+                    "unmatched": added["unmatched"]}  # fmt: skip
+        record = (self.meta.get("stand_ins") or {}).get(ticker)
+        if record is not None:
+            basket = str(record["basket"])
+            of = funds.get(basket, {})
+            note = (
+                f"{ticker}: {of.get('index', basket)} basket ({basket}, {of.get('issuer', '')} "
+                f"{of.get('as_of', '')}) stands in for {record['index']}"
+            )
+            approximate = bool(record.get("approximate"))
+        elif (funds.get(ticker) or {}).get("approximate"):
+            basket, own = ticker, funds[ticker]
+            note = (
+                f"{ticker}: {own.get('index', ticker)} basket ({ticker}, {own.get('issuer', '')} "
+                f"{own.get('as_of', '')}) from its holdings listed today "
+                f"({1 - float(own.get('holdings_gone_share', 0.0)):.0%} of its weight)"
+            )
+            approximate = True
+        else:
+            return None
+        note += ", approximate" if approximate else ""
+        return {"ticker": ticker, "basket": basket, "approximate": approximate, "note": note}
+
+    def basket_notes(self, tickers: list[str]) -> list[str]:
+        """The basket line of each fund among `tickers` that has one, in order."""
+        found = (self.fund_basket(t) for t in dict.fromkeys(tickers) if t in self.fund_weights)
+        return [basket["note"] for basket in found if basket is not None]
+
+    @property
+    def standing_in(self) -> list[str]:
+        """Funds looked through to another fund's basket (SPY through IVV's)."""
+        return [str(t) for t in self.meta.get("stand_ins") or {}]
+
+    def same_index(self, ticker: str) -> set[str]:
+        """The funds tracking the same index as `ticker`, itself included: substantially
+        identical for the wash-sale rule. A stock, or a fund alone on its index: itself."""
+        for members in (self.meta.get("same_index") or {}).values():
+            if ticker in members:
+                return {str(m) for m in members}
+        return {ticker}
+
+    def with_funds(self, added: list[AddedFund]) -> MarketModel:
+        """This model with funds from holdings files (a portfolio's `funds:`): a fund row each
+        (replacing a fund of the same ticker) and its look-through weights."""
+        if not added:
+            return self
+        # A new fund's trading volume is unknown: the least traded of the model's funds stands in.
+        adv = float(self.securities.loc[list(self.fund_weights), "adv"].min())
+        rows = pd.DataFrame([fund_row(fund, adv) for fund in added])
+        rows.index = rows["ticker"].to_numpy()
+        kept = self.securities.drop(index=[f.ticker for f in added], errors="ignore")
+        securities = pd.concat([kept, rows.reindex(columns=kept.columns)])
+        meta = dict(self.meta)
+        meta["added_funds"] = {
+            **meta.get("added_funds", {}),
+            **{
+                f.ticker: {
+                    "file": f.source,
+                    "layout": f.layout,
+                    "as_of": f.as_of,
+                    "unmatched_share": f.unmatched_share,
+                    "unmatched": f.unmatched.to_dict("records"),
+                }
+                for f in added
+            },
+        }
+        weights = {**self.fund_weights, **{f.ticker: f.weights for f in added}}
+        return MarketModel(self.name, self.as_of, self.folder, meta, securities, weights)
+
     def is_fund(self, ticker: str) -> bool:
         return bool(self.securities.at[ticker, "type"] == "fund")
 
@@ -147,11 +232,12 @@ class MarketModel:
         """Per-$ exposures of every security, funds looked through to their holdings."""
         if scheme not in self._tables:
             stocks = self.stock_exposures(scheme)
+            rows: dict[int, np.ndarray] = {}  # by basket: funds standing in share one
+            for weights in self.fund_weights.values():
+                if id(weights) not in rows:
+                    rows[id(weights)] = weights.to_numpy() @ stocks.loc[weights.index].to_numpy()
             funds = pd.DataFrame(
-                {
-                    fund: weights.to_numpy() @ stocks.loc[weights.index].to_numpy()
-                    for fund, weights in self.fund_weights.items()
-                },
+                {fund: rows[id(weights)] for fund, weights in self.fund_weights.items()},
                 index=stocks.columns,
             ).T
             self._tables[scheme] = pd.concat([stocks, funds]).loc[self.securities.index]
@@ -271,6 +357,7 @@ def load_model(folder: Path) -> MarketModel:
                 _loc(folder / "funds"), f"holds more than {MAX_FUNDS:,} fund files", fix=_REBUILD
             )
         funds[path.stem] = _read_fund(path, securities)
+    funds.update(_stand_ins(meta_path, meta, securities, funds))
     unlooked = [t for t in securities.index[securities["type"] == "fund"] if t not in funds]
     if unlooked:  # a fund is looked through, so it needs its holdings
         line = int(np.flatnonzero(securities.index == unlooked[0])[0]) + 2
@@ -281,6 +368,34 @@ def load_model(folder: Path) -> MarketModel:
             fix=_REBUILD,
         )
     return MarketModel(str(meta["name"]), str(meta["as_of"]), folder, meta, securities, funds)
+
+
+def _stand_ins(
+    path: Path, meta: dict[str, Any], securities: pd.DataFrame, funds: dict[str, pd.Series]
+) -> dict[str, pd.Series]:
+    """Funds looked through to another fund's basket (model.yaml `stand_ins`): the basket's
+    weights, shared, not copied."""
+    records = meta.get("stand_ins") or {}
+    if not isinstance(records, dict):
+        raise ModelError(_loc(path, None, "stand_ins"), "is not a mapping", fix=_REBUILD)
+    out = {}
+    for ticker, record in records.items():
+        basket = record.get("basket") if isinstance(record, dict) else None
+        where = _loc(path, None, f"stand_ins.{ticker}.basket")
+        if basket not in funds:
+            raise ModelError(where, "is not a fund with its holdings file in this model",
+                             value=basket if isinstance(basket, str) else None,
+                             fix=_REBUILD)  # fmt: skip
+        if (
+            ticker in funds
+            or ticker not in securities.index
+            or not (securities.at[ticker, "type"] == "fund")
+        ):
+            raise ModelError(where, f"is given for {ticker!r}, which is not a fund in "
+                             "securities.csv without a holdings file of its own",
+                             fix=_REBUILD)  # fmt: skip
+        out[str(ticker)] = funds[basket]
+    return out
 
 
 def _present(path: Path) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -516,12 +516,16 @@ def _suggest_key(loc: tuple[str | int, ...]) -> str:
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at `loc`, to list its keys."""
     model: type[BaseModel] | None = Portfolio
+    keyed = False  # the part before was a mapping of names (funds): this part is a name
     for part in loc:
         if model is None:
             return None
-        if isinstance(part, str):
+        if isinstance(part, str) and not keyed:
             info = model.model_fields.get(part)
             model = _nested_model(info.annotation) if info else None
+            keyed = info is not None and get_origin(info.annotation) is dict
+        else:
+            keyed = False
     return model
 
 

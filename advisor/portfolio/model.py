@@ -171,6 +171,15 @@ class Limits(_Strict):
         return self
 
 
+class FundHoldings(_Strict):
+    """A fund the model lacks (or whose holdings the user has newer): its holdings file."""
+
+    holdings: Annotated[str, Field(min_length=1, max_length=4096)]
+    """The holdings CSV, relative to the portfolio file: an issuer's export or ticker,weight."""
+    name: Annotated[str, Field(max_length=200)] | None = None
+    """The fund's name, shown in reports (default: the file's, else the ticker)."""
+
+
 class Portfolio(_Strict):
     account: str = ""
     model: str = "us-equity"
@@ -180,6 +189,7 @@ class Portfolio(_Strict):
     holdings: list[Holding] = []
     target: Target | None = None
     limits: Limits = Limits()
+    funds: dict[Ticker, FundHoldings] = {}
 
     _finite_fields = field_validator("cash")(_finite)
 

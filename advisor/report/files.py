@@ -31,7 +31,7 @@ from advisor.rebalance import Proposal, turnover
 from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
 from advisor.report.summary import with_summary
-from advisor.scoring import exposures_dict
+from advisor.scoring import basket_tickers, exposures_dict
 from advisor.text import csv_cell, encodable
 from advisor.writing import check_file_target, refusal
 
@@ -173,9 +173,11 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
         for name, held in limits.kept.items()
         if held.why == NO_SELL
     ]
+    traded = [str(t) for t in plan.trades.index]
     document = ProposalDocument(
         warnings=proposal.warnings(),
         kept=kept,
+        funds=scored.model.basket_notes([*basket_tickers(scored), *traded]),
         status=Status(plan.status),
         target=None
         if target is None

@@ -83,6 +83,7 @@ def _header(data: ProposalDocument) -> str:
     heading = escape(str(inputs.account or inputs.portfolio))
     notes = (*data.warnings, *data.kept)
     kept = "".join(f'<p class="kept">{escape(line)}</p>' for line in notes)
+    kept += "".join(f'<p class="basket">{escape(line)}</p>' for line in data.funds)
     return (
         f'<header><p class="kicker">Rebalancing proposal</p><h1>{heading}</h1>'
         f'<p class="summary" id="summary">{escape(summary_of(data))}</p>{kept}'
@@ -469,6 +470,7 @@ border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:16px;margin:
 .kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:12px}
 .summary{margin:0 0 14px;font-size:18px;font-weight:600}
 .kept{margin:0 0 14px;color:var(--warn);font-weight:600}
+.basket{margin:0 0 6px;color:var(--muted)}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:0}
 .facts dt{color:var(--muted)}.facts dd{margin:0}
 .verdict{border-left:6px solid var(--ok);background:#f0fdf4;padding:6px 18px 10px;

@@ -31,6 +31,8 @@ def proposal_markdown(document: ProposalDocument) -> str:
         "",
         *(f"> {_md(line)}" for line in (*document.warnings, *document.kept)),
         *([""] if document.kept or document.warnings else []),
+        *(f"- {_md(line)}" for line in document.funds),
+        *([""] if document.funds else []),
         f"Portfolio `{_code(inputs.portfolio)}`, model "
         f"{_md(inputs.model.name)} as of {_md(inputs.model.as_of)}.",
         f"Prices: {_md(saved.price_note(document))}.",

@@ -36,6 +36,7 @@ def saved_view(document: ProposalDocument) -> Group:
         *(Text(plain(line), style="bold yellow") for line in document.warnings),
         *(Text(plain(line), style="bold yellow") for line in document.kept),
         head,
+        *(Text(plain(line), style="dim") for line in document.funds),
         Text(plain(found.headline), style=TONES[found.tone]),
     ]
     parts.extend(Text(f"  {plain(line)}", style="yellow") for line in found.lines)

@@ -13,6 +13,8 @@ from advisor.measures import BANDS, RISK_MEASURES
 from advisor.scoring import Scored
 from advisor.text import plain
 
+UNMATCHED_SHOWN = 10  # a fund's holdings the model lacks, shown by name (all in --json)
+
 
 def fmt(value: float | None, kind: str) -> str:
     if value is None or value != value:
@@ -127,7 +129,25 @@ def score_view(scored: Scored) -> Group:
         "documented rules rather than reported (see `advisor model show`).",
         style="dim",
     )
-    return Group(head, bands, size, risks, sectors, held, companies, note)
+    return Group(head, bands, size, risks, sectors, held, *_baskets(scored), companies, note)
+
+
+def _baskets(scored: Scored) -> list[Text]:
+    """A line per fund whose holdings another basket or a file stands in for; a fund from a
+    holdings file lists the holdings the model lacks, with their weight."""
+    from advisor.scoring import fund_baskets
+
+    lines = []
+    for basket in fund_baskets(scored):
+        lines.append(Text(plain(basket["note"]), style="yellow" if basket["approximate"] else ""))
+        missing = basket.get("unmatched", [])
+        if missing:
+            shown = ", ".join(f"{m['ticker'] or m['name']} {fmt(m['weight'], '%')}"
+                              for m in missing[:UNMATCHED_SHOWN])  # fmt: skip
+            more = len(missing) - UNMATCHED_SHOWN
+            shown += f" and {more} more (see --json)" if more > 0 else ""
+            lines.append(Text(plain(f"  not in the model, left out: {shown}"), style="yellow"))
+    return lines
 
 
 def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:
@@ -139,6 +159,10 @@ def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:
         f"universe, {counts['not_listed']:,} fund holdings not listed)",
     )
     head.add_row("Funds", ", ".join(meta.get("funds", {})))
+    stand_ins = meta.get("stand_ins") or {}
+    if stand_ins:
+        head.add_row("Through their baskets", ", ".join(f"{t} ({s['basket']})"
+                                                       for t, s in stand_ins.items()))  # fmt: skip
     sources = Table(title="Sources", title_justify="left")
     for column in ("File", "Publisher", "Date", "Used for"):
         sources.add_column(column)
@@ -152,9 +176,9 @@ def model_view(meta: dict[str, Any], counts: dict[str, Any]) -> Group:
     for ticker, fund in meta.get("funds", {}).items():
         funds.add_row(
             ticker,
-            str(fund["as_of"]),
-            str(fund["equity_lines"]),
-            fmt(fund["non_equity_share"], "%"),
+            str(fund.get("as_of", "")),
+            str(fund.get("equity_lines", "")),
+            fmt(fund.get("non_equity_share"), "%"),
             f"{fund['nav']:.2f}" if fund.get("nav") else "-",
         )
     sources_of = Table(title="Reported vs estimated (share of stocks)", title_justify="left")
