@@ -563,6 +563,7 @@ def model_build(
     def body() -> None:
         from advisor.errors import InputError, Location
         from advisor.market.build import Sources, build_model, write_model
+        from advisor.market.dates import MODIFIED
 
         day = None
         if as_of is not None:
@@ -593,7 +594,16 @@ def model_build(
         )
         built = build_model(sources, name, day)
         write_model(built, out)
-        _echo(f"wrote {out}: {len(built.securities):,} securities, {len(built.funds)} funds")
+        funds = len(built.funds) + len(built.meta.get("stand_ins", {}))
+        _echo(f"wrote {out}: {len(built.securities):,} securities, {funds} funds")
+        [screened] = [r for r in built.meta["sources"] if r["kind"] == "screener"]
+        if screened.get("date_from") == MODIFIED:
+            _echo(
+                f"warning: the screener {screened['file']} states no date; it is dated by its "
+                f"modification time ({screened['date']}), and so are its prices; if it was "
+                "downloaded on another day, give --as-of YYYY-MM-DD",
+                err=True,
+            )
         for record in built.meta["sources"]:
             carried = f", carried from {record['carried_from']}" if "carried_from" in record else ""
             how = f" ({record['date_from']})" if "date_from" in record else ""

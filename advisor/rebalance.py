@@ -174,7 +174,8 @@ def _require_prices(scored: Scored, prices: pd.Series) -> None:
         f"names {ticker} ({model.securities.at[ticker, 'name']}), which model {model.name} "
         "has no price for",
         value=ticker,
-        fix="hold it with a price: on the holding (shares: 0 will do), or leave it out",
+        fix="give its price in a quotes file (--prices FILE, or prices: FILE in the portfolio "
+        "file), or leave it out",
     )
 
 

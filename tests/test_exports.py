@@ -125,20 +125,25 @@ def test_a_fund_is_named_by_its_file_name_or_by_its_basket(tmp_path: Path) -> No
     ijr = SHARED_DATA / "ishares-ijr-2021-03/IJR_holdings.csv"
     found = exports.classify(ijr)
     assert found is not None and (found.fund, found.identified_by) == ("IJR", "the file's name")
-    # Renamed, with no fund name inside: the shipped model's IJR basket identifies it.
-    shutil.copyfile(ijr, tmp_path / "export.csv")
+    # Renamed, its preamble cut off (no fund name inside): the shipped model's IWM basket
+    # identifies it. (IJR's own 2021 basket keeps only the lines listed today, so it is not a
+    # whole basket to compare with.)
+    lines = (SHARED_DATA / "ishares-iwm-2026-04-10/IWM_holdings.csv").read_text("utf-8-sig")
+    body = lines.splitlines(keepends=True)
+    header = next(i for i, line in enumerate(body) if line.startswith("Ticker,"))
+    (tmp_path / "export.csv").write_text("".join(body[header:]), encoding="utf-8")
     shutil.copyfile(SHARED_DATA / SCREENER_2026, tmp_path / "screener.csv")
     sources = Sources.gather(tmp_path, previous=SHIPPED_MODEL)
-    assert sources.funds == {"IJR": tmp_path / "export.csv"}
-    assert "share 100% of IJR's basket" in sources.found[tmp_path / "export.csv"].identified_by
+    assert sources.funds == {"IWM": tmp_path / "export.csv"}
+    assert "share 100% of IWM's basket" in sources.found[tmp_path / "export.csv"].identified_by
     # Without a known basket it is passed over, with the way to name it.
     alone = Sources.gather(tmp_path)
     assert alone.funds == {}
     [(export, why)] = alone.passed_over
     assert export.path == tmp_path / "export.csv"
     assert f"--holdings TICKER={tmp_path / 'export.csv'}" in why
-    named = Sources.gather(tmp_path, holdings=(f"ijr={tmp_path / 'export.csv'}",))
-    assert named.funds == {"IJR": tmp_path / "export.csv"}
+    named = Sources.gather(tmp_path, holdings=(f"iwm={tmp_path / 'export.csv'}",))
+    assert named.funds == {"IWM": tmp_path / "export.csv"}
     assert named.passed_over == ()  # the file found in the folder is the one named
     with pytest.raises(InputError, match=r"--holdings names no fund .*--holdings TICKER="):
         Sources.gather(holdings=(str(tmp_path / "export.csv"),), screener=tmp_path / "screener.csv")
@@ -227,17 +232,19 @@ def test_copies_dated_alike_are_told_apart_by_their_listings(tmp_path: Path) -> 
 def test_model_yaml_records_each_file_with_its_sha256_and_date(built: Path) -> None:
     meta = meta_of(built)
     sources = Sources.in_folder(SHARED_DATA)
-    used = {(e.kind, e.fund): e.path for e in sources.found.values()}
+    used = {(e.kind, e.fund or e.path.name): e.path for e in sources.found.values()}
     assert meta["as_of"] == "2026-02-10"
-    assert len(meta["sources"]) == 10  # screener, 4 fundamentals sources, 5 funds
+    # The screener, 4 fundamentals sources, 5 funds' holdings and SPY's closes.
+    assert len(meta["sources"]) == 11
     for record in meta["sources"]:
-        path = used[(record["kind"], record.get("fund", ""))]
+        path = used[(record["kind"], record.get("fund", record["file"]))]
         assert record["file"] == path.name
         assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert record["date"] and record["date_from"] and record["publisher"]
     files = {r["file"]: (r["date"], r["date_from"]) for r in meta["sources"]}
     assert files["nasdaq_screener_1770731394680.csv"] == ("2026-02-10", "the file's download stamp")
     assert files["IJR_holdings.csv"] == ("2021-03-12", "the SOURCE.md beside it")
+    assert files["spy_prices.csv"] == ("2024-11-29", "the file's own field")
     assert {(p["file"], p["date"]) for p in meta["passed_over"]} == {
         ("nasdaq_screener.csv", "2025-07-01"),
         ("IWB_holdings.csv", "2026-04-13"),
@@ -327,6 +334,7 @@ def test_a_missing_kind_is_a_located_error_with_the_fix(tmp_path: Path) -> None:
     for relative in (
         "russell3000-yahoo-2022-01-04/market_data.csv",
         "nyse-sp500-fundamentals-2012-2016/fundamentals.csv",
+        "nyse-sp500-fundamentals-2012-2016/securities.csv",
         "sp500-constituents/constituents.csv",
         "ishares-ivv-2024-12-06/IVV_holdings.csv",
         "ishares-iwb-2026-07-17/IWB_holdings.csv",

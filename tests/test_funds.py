@@ -327,7 +327,7 @@ def test_a_typo_in_a_fund_entry_is_named_with_the_key_meant(tmp_path: Path) -> N
      ("CALAMP CORP", "CAMP4 Therapeutics Corporation Common Stock", False)],
 )  # fmt: skip
 def test_a_stale_ticker_counts_only_under_its_name(old: str, today: str, same: bool) -> None:
-    from advisor.market.funds import same_company
+    from advisor.market.identity import same_company
 
     assert same_company(old, today) is same
 

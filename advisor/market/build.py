@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, Location
-from advisor.market import carried, exports, fundamentals, identity, risk, universe
+from advisor.market import carried, dates, exports, fundamentals, identity, risk, universe
 from advisor.market import funds as funds_table
 from advisor.market.ishares import FundHoldings, read_ishares
 from advisor.market.screener import read_screener
@@ -225,6 +225,12 @@ def build_model(sources: Sources, name: str, as_of: date | None = None) -> Built
     """`as_of` defaults to the screener's date."""
     sources.check()
     screener = read_screener(sources.screener)
+    found = sources.found[sources.screener]
+    if as_of is not None and found.date_from == dates.MODIFIED:
+        # A screener stating no date of its own is dated by --as-of where given: a copy's
+        # modification time is the day it was copied, not the day its prices are from.
+        dated = replace(found, date=as_of.isoformat(), date_from="--as-of")
+        sources = replace(sources, found={**sources.found, sources.screener: dated})
     screener_date = sources.found[sources.screener].date
     as_of = as_of or date.fromisoformat(screener_date)
     previous = _previous_meta(sources.previous)
@@ -273,7 +279,7 @@ def build_model(sources: Sources, name: str, as_of: date | None = None) -> Built
 
     fund_rows = pd.DataFrame([_fund_row(t, f) for t, f in funds.items()])
     prices = _fund_prices(sources.price_history)
-    standing_in = _stand_in_rows(fund_rows, prices)
+    standing_in = _stand_in_rows(fund_rows, prices, sources.previous)
     securities = pd.concat([stocks, fund_rows, standing_in], ignore_index=True)[STOCK_COLUMNS]
     securities = securities.sort_values("ticker").reset_index(drop=True)
     records = _source_records(sources, figures, funds, previous, prices)
@@ -370,6 +376,8 @@ def _source_records(
             record = {"file": file, "kind": kind, "publisher": PUBLISHERS[kind], "date": day}
             record |= {"used_for": USED_FOR[kind]}
             records.append({**record, **was, "carried_from": since})
+    if exports.PRICES not in given:  # the stand-in funds keep the earlier model's closes
+        records += [{**r, "carried_from": since} for r in old if r.get("kind") == exports.PRICES]
     for ticker in funds:
         if ticker not in sources.funds:
             same = (r for r in old if r.get("kind") == exports.HOLDINGS and r.get("fund") == ticker)
@@ -401,26 +409,30 @@ def _fund_prices(histories: tuple[Path, ...]) -> dict[str, Path]:
     return found
 
 
-def _stand_in_rows(fund_rows: pd.DataFrame, prices: dict[str, Path]) -> pd.DataFrame:
+def _stand_in_rows(
+    fund_rows: pd.DataFrame, prices: dict[str, Path], previous: Path | None
+) -> pd.DataFrame:
     """A fund row for each fund looked through to a basket the model has: the basket's row
-    with the fund's own name and price (its last close where a price file is given, else none:
-    the portfolio gives it)."""
+    with the fund's own name and price: its last close where a price history has it, else the
+    earlier model's (a rebuild given no price history), else none (the portfolio gives it)."""
     baskets = fund_rows.set_index("ticker")
+    earlier = carried.prices(previous)
     rows = []
     for fund in funds_table.stand_ins(set(baskets.index)):
         row = baskets.loc[fund.basket].to_dict()
-        close = _last_close(prices[fund.ticker], fund.ticker) if fund.ticker in prices else None
+        unpriced = (np.nan, "none: give price: on the holding or --prices FILE", "")
+        if fund.ticker in prices:
+            close, day = _last_close(prices[fund.ticker], fund.ticker)
+            price = (close, f"last close in a {fund.ticker} price history", day)
+        else:
+            price = earlier.get(fund.ticker, unpriced)
         row.update(
             ticker=fund.ticker,
             name=fund.name,
             company=fund.ticker,
-            price=close[0] if close else np.nan,
-            price_source=(
-                f"close from {prices[fund.ticker].name} {close[1]}"
-                if close
-                else "none: give price: on the holding or --prices FILE"
-            ),
-            price_date=close[1] if close else "",
+            price=price[0],
+            price_source=price[1],
+            price_date=price[2],
             adv_source=f"estimated (as {fund.basket}'s)",
         )
         rows.append(row)
@@ -444,7 +456,10 @@ def _matched(fund: FundHoldings, stocks: pd.DataFrame, stale: bool) -> pd.Series
     if not stale:
         return pd.Series(True, index=keys.index)
     names = keys.map(stocks.drop_duplicates("key").set_index("key")["name"])
-    same = [funds_table.same_company(a, b) for a, b in zip(fund.equity["name"], names, strict=True)]
+    same = [
+        isinstance(b, str) and identity.same_company(a, b)
+        for a, b in zip(fund.equity["name"], names, strict=True)
+    ]
     return pd.Series(same, index=keys.index)
 
 
@@ -508,7 +523,7 @@ def _fund_row(ticker: str, fund: FundHoldings) -> dict[str, Any]:
         "market_cap_source": "",
         "price": nav if nav is not None else np.nan,
         "price_source": (
-            f"NAV from {ticker} holdings file {fund.as_of}"
+            f"NAV from {ticker} holdings file"
             if nav is not None
             else "none: give price in the portfolio file"
         ),

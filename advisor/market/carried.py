@@ -121,3 +121,16 @@ def csv_text(table: pd.DataFrame) -> str:
     buffer = io.StringIO()
     table.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
+
+
+def prices(folder: Path | None) -> dict[str, tuple[float, str, str]]:
+    """The funds an earlier model prices from a price history (no holdings file of their own):
+    price, source and date by ticker."""
+    if folder is None or not (folder / "securities.csv").is_file():
+        return {}
+    rows = pd.read_csv(folder / "securities.csv", dtype=str, keep_default_na=False)
+    closes = rows[(rows["type"] == "fund") & rows["price_source"].str.startswith("last close")]
+    return {
+        r.ticker: (float(r.price), str(r.price_source), str(r.price_date))
+        for r in closes.itertuples()
+    }

@@ -8,7 +8,6 @@ index, or a basket years old) is looked through the same way and marked approxim
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,26 +83,6 @@ def is_stale(ticker: str) -> bool:
     """A fund whose own basket is approximate: years old, so used for its weights alone."""
     fund = BY_TICKER.get(ticker)
     return fund is not None and fund.basket == fund.ticker and fund.approximate
-
-
-# Words that say what form a company takes, not which company it is.
-_FORM_WORDS = frozenset({
-    "inc", "incorporated", "corp", "corporation", "co", "company", "companies", "the", "and",
-    "of", "class", "common", "stock", "shares", "share", "ordinary", "group", "holdings",
-    "holding", "ltd", "limited", "plc", "llc", "lp", "trust", "reit", "new", "par", "value",
-    "cl", "de", "md", "maryland", "sa", "nv", "ag", "se", "adr", "ads", "depositary"
-})  # fmt: skip
-
-
-def same_company(name: str, other: object) -> bool:
-    """Whether two names of a listing share a word past the corporate form ("HB FULLER" and
-    "H. B. Fuller Company" do; "BARNES GROUP INC" and "Barrick Mining Corporation" do not).
-
-    Used where a ticker is years old: by then it may be another company's."""
-    if not isinstance(other, str):
-        return False
-    words = [set(re.findall(r"[a-z0-9]{2,}", n.lower())) - _FORM_WORDS for n in (name, other)]
-    return bool(words[0] & words[1])
 
 
 def stand_ins(baskets: set[str]) -> list[Fund]:
