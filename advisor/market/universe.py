@@ -38,7 +38,7 @@ def listed_stocks(screener: pd.DataFrame) -> pd.DataFrame:
     )
     stocks["listed"] = True
     stocks["market_cap_source"] = "reported"
-    stocks["price_source"] = "reported"
+    stocks["price_source"] = "Nasdaq screener last sale"
     return stocks
 
 
