@@ -181,7 +181,8 @@ def test_stale_warning_in_every_proposal_output(tmp_path: Path) -> None:
     for out in (outputs[".html"], outputs[".md"]):
         text = out.read_text()
         assert "older than 5 days (oldest 2026-02-10" in text
-        assert "2026-02-10" in text and "model: Nasdaq screener last sale" in text  # each trade's date, source
+        # each trade's date and source
+        assert "2026-02-10" in text and "model: Nasdaq screener last sale" in text
     positions = by_ticker(document["positions"])
     assert positions["NVDA"]["price_date"] == "2026-02-10"
     assert all(t["price_source"] and t["price_date"] for t in document["trades"])
