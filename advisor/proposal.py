@@ -51,6 +51,51 @@ class Trade(Order):
     # or where the day is unknown).
     price_source: str = ""
     price_date: str = ""
+    # A sell's lots in a taxable account with lots (empty for a buy, or where none are known).
+    lots: list[LotSale] = []
+
+
+class LotSale(Document):
+    """Shares a sell takes from one tax lot (specific identification)."""
+
+    acquired: str  # YYYY-MM-DD; "" where the lot's date is unknown
+    shares: Shares
+    cost_basis: Figure | None  # per share; None where unknown (treated as no gain)
+    gain: Figure  # (price - cost_basis) x shares; 0 where the basis is unknown
+    term: str  # "short" (held one year or less at the run date) or "long"
+
+
+class Realized(Document):
+    """Net realized gains (losses negative), USD."""
+
+    short_term: Figure = 0.0
+    long_term: Figure = 0.0
+
+
+class TaxBlind(Document):
+    """The same problem solved without the tax term: what the tax-aware proposal saves and
+    what it costs in target and risk."""
+
+    estimated_tax: Figure
+    realized: Realized
+    trades: Count  # number of trades
+    target_value: Figure | None  # the target measure after its trades
+    risk_change: Figure  # the optimizer's risk-change term at its trades
+
+
+class TaxSummary(Document):
+    """Taxes of a proposal (None for a deferred or exempt account: no tax figures)."""
+
+    account: str  # taxable
+    short_term_rate: Figure
+    long_term_rate: Figure
+    estimated_tax: Figure  # the tax this proposal's sales add to the year (netting applied)
+    realized: Realized  # by this proposal's sales
+    year_realized: Realized  # this year's in all: realized_this_year plus this proposal's
+    gains_budget: Figure | None
+    unknown_basis: list[str] = []  # holdings without lots (basis unknown: no gain assumed)
+    wash_sale_blocked: list[str] = []  # trades not proposed because of the wash-sale rule, why
+    tax_blind: TaxBlind | None = None
 
 
 class Position(Document):
@@ -182,6 +227,8 @@ class ProposalDocument(Document):
     diagnosis: list[str] | None  # why the target is out of reach, one finding a line
     inputs: Inputs
     solver: Solver | None
+    # Taxes: None for a deferred or exempt account, and in files written before taxes.
+    tax: TaxSummary | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

@@ -338,6 +338,10 @@ def test_schema_is_json_and_forbids_unknown_keys() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["title"]
     assert schema["additionalProperties"] is False
-    assert set(schema["$defs"]) == {"Holding", "Lot", "Target", "Limits", "FundHoldings"}
-    assert all(part["additionalProperties"] is False for part in schema["$defs"].values())
+    assert set(schema["$defs"]) == {
+        *("Holding", "Lot", "Target", "Limits", "FundHoldings"),
+        *("Tax", "Account", "RealizedGains", "RecentSale"),
+    }
+    objects = [part for part in schema["$defs"].values() if part.get("type") == "object"]
+    assert len(objects) == 8 and all(part["additionalProperties"] is False for part in objects)
     assert {"cash", "holdings", "target", "limits"} <= set(schema["properties"])

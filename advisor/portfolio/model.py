@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
@@ -180,6 +181,62 @@ class FundHoldings(_Strict):
     """The fund's name, shown in reports (default: the file's, else the ticker)."""
 
 
+class Account(StrEnum):
+    taxable = "taxable"  # realized gains are taxed this year
+    deferred = "deferred"  # IRA, 401(k): no tax on trades inside the account
+    exempt = "exempt"  # Roth: no tax on trades inside the account
+
+
+Rate = Annotated[float, Field(ge=0, le=1)]
+Dollars = Annotated[float, Field(ge=-MAX_CASH, le=MAX_CASH)]
+
+
+class RealizedGains(_Strict):
+    """Net gains (losses negative) realized earlier this tax year, in USD."""
+
+    short_term: Dollars = 0.0
+    long_term: Dollars = 0.0
+
+    _finite_fields = field_validator("short_term", "long_term")(_finite)
+
+
+class RecentSale(_Strict):
+    """A sale at a loss within the last 30 days: buying the security back (or one
+    substantially identical) would be a wash sale."""
+
+    ticker: Ticker
+    date: date
+    shares: Annotated[float, Field(gt=0, le=MAX_SHARES)]
+    loss: Annotated[float, Field(ge=0, le=MAX_CASH)]
+
+    _finite_fields = field_validator("shares", "loss")(_finite)
+
+
+class Tax(_Strict):
+    """How trades are taxed in this account (README, "Taxes")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    account: Account = Account.taxable
+    """taxable (default), deferred (IRA, 401k) or exempt (Roth)."""
+    short_term_rate: Rate = 0.35
+    """Rate on gains of lots held one year or less."""
+    long_term_rate: Rate = 0.15
+    """Rate on gains of lots held longer than one year."""
+    realized_this_year: RealizedGains = RealizedGains()
+    """Net gains already realized this tax year, counted in the netting and the budget."""
+    gains_budget: Dollars | None = None
+    """Most net gains (short + long term) realized this year, counting realized_this_year."""
+    tax_weight: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """A dollar of tax against a dollar of trading cost in the objective."""
+    recent_sales: list[RecentSale] = []
+    """Sales at a loss in the last 30 days (for wash sales)."""
+
+    _finite_fields = field_validator(
+        "short_term_rate", "long_term_rate", "gains_budget", "tax_weight"
+    )(_finite)
+
+
 class Portfolio(_Strict):
     account: str = ""
     model: str = "us-equity"
@@ -190,6 +247,7 @@ class Portfolio(_Strict):
     target: Target | None = None
     limits: Limits = Limits()
     funds: dict[Ticker, FundHoldings] = {}
+    tax: Tax = Tax()
 
     _finite_fields = field_validator("cash")(_finite)
 
