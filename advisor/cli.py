@@ -436,11 +436,13 @@ def apply(
         ),
     ] = None,
     lots: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--lots", help="Which tax lots a sale takes first: hifo (highest cost), fifo, lifo."
+            "--lots",
+            help="Which tax lots a sale takes: the proposal's (default; hifo where it lists "
+            "none), or by a rule: hifo (highest cost first), fifo, lifo.",
         ),
-    ] = "hifo",
+    ] = None,
     allow_price_move: Annotated[
         bool,
         typer.Option(
@@ -456,7 +458,7 @@ def apply(
         from advisor.fills import LotRule, apply_fills
 
         try:
-            rule = LotRule(lots)
+            rule = None if lots is None else LotRule(lots)
         except ValueError:
             raise InputError(
                 Location("--lots"), "is not a lot rule", value=lots, fix="use hifo, fifo or lifo"
@@ -467,6 +469,13 @@ def apply(
         for ticker, (before, after) in done.shares.items():
             _echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
+        if done.tax is not None:
+            typer.echo(
+                f"tax: realized short-term {done.tax.short_term:,.2f}, long-term "
+                f"{done.tax.long_term:,.2f} added to tax.realized_this_year; "
+                f"{done.tax.loss_sales} loss sale(s) added to tax.recent_sales, "
+                f"{done.tax.dropped} older than 61 days dropped"
+            )
         _echo(
             f"updated {done.portfolio} with {len(done.fills)} fill(s); "
             f"the previous file is {done.backup}"
@@ -476,16 +485,20 @@ def apply(
 
 
 @app.command()
-def validate(portfolio: PortfolioArg, model: ModelOpt = None) -> None:
-    """Check a portfolio file against the schema and the model; print errors, and a warning
-    for a file without a target."""
+def validate(portfolio: PortfolioArg, model: ModelOpt = None, run_date: DateOpt = None) -> None:
+    """Check a portfolio file against the schema and the model; print errors, and warnings
+    for a file without a target and for tax entries no rule uses."""
 
     def body() -> None:
-        from advisor.prices import PriceOptions
+        from advisor.portfolio.loading import check_tax
+        from advisor.prices import MAX_PRICE_AGE_DAYS
         from advisor.scoring import load_book, load_inputs, positions
 
+        options = _price_options(None, run_date, MAX_PRICE_AGE_DAYS)
         loaded, market = load_inputs(portfolio, model)
-        positions(loaded, market, load_book(loaded, market, PriceOptions()))
+        positions(loaded, market, load_book(loaded, market, options))
+        for line in check_tax(loaded, options.day):
+            _echo(line, err=True)
         if loaded.portfolio.target is None:  # valid, but rebalance will not aim it anywhere
             _echo(
                 f"warning: {loaded.path}: no target: rebalance will only repair broken limits; "

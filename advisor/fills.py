@@ -8,6 +8,12 @@ ruamel.yaml's round trip keeps comments and layout. The file is locked from the 
 the write (advisor/portfolio/rewrite.py), the new text must pass the loader `advisor validate`
 uses, the old file is kept as `<name>.bak`, and both writes are atomic. Nothing is written
 unless every fill is valid. Fills are applied as a set: their order in the file does not matter.
+
+A sale takes the shares of the lots the proposal lists for it (specific identification), in the
+proposal's order, so a partial fill takes the first lots listed first; a lot rule (hifo, fifo,
+lifo) is used where the proposal lists none or the user asks for one. In a taxable account the
+gains realized on lots with a known basis are added to `tax.realized_this_year`, the sales at a
+loss to `tax.recent_sales`, and loss sales older than 61 days are dropped from it.
 """
 
 from __future__ import annotations
@@ -18,25 +24,30 @@ import io
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
-from advisor.portfolio.editing import EditableYaml
-from advisor.portfolio.loading import LoadedPortfolio
+from advisor.portfolio.editing import EditableYaml, LossSale, LotView
+from advisor.portfolio.loading import LoadedPortfolio, check_tax
+from advisor.portfolio.model import Account
 from advisor.portfolio.rewrite import locked, replace
 from advisor.portfolio.tickers import ticker_key
-from advisor.proposal import FIX, Order, Orders, read_orders
+from advisor.proposal import FIX, LotOrder, LotSale, Order, Orders, read_orders
 
 REQUIRED = ("ticker", "side", "shares", "price")
 OPTIONAL = ("date",)
 TOLERANCE = 1e-9  # relative slack when comparing share counts
 MAX_PRICE_MOVE = 0.20  # a fill this far from the proposal's price is more likely a typo
 FILLS_BYTES = 10 * MB  # far above any real fills file
+OrderT = TypeVar("OrderT", bound=Order)
+KEEP_SALES_DAYS = 61  # tax.recent_sales entries this old are kept; older ones dropped
 # Plain decimals only: float() would also take 1_0, 1e308, inf and nan.
 NUMBER = re.compile(r"(\d{1,12}(\.\d{0,12})?|\.\d{1,12})")
 
@@ -44,7 +55,7 @@ NUMBER = re.compile(r"(\d{1,12}(\.\d{0,12})?|\.\d{1,12})")
 class LotRule(StrEnum):
     """Which tax lots a sale takes shares from first."""
 
-    hifo = "hifo"  # highest cost basis first (lots without a basis last): the default
+    hifo = "hifo"  # highest cost basis first (lots without a basis last): without proposal lots
     fifo = "fifo"  # oldest acquired first
     lifo = "lifo"  # newest acquired first
 
@@ -66,6 +77,47 @@ class Fill:
 
 
 @dataclass(frozen=True)
+class Taken:
+    """Shares one sale fill took from one tax lot."""
+
+    fill: Fill
+    lot: LotView
+    shares: float
+
+    @property
+    def gain(self) -> float | None:
+        """Realized gain (a loss negative); None where the lot's basis is unknown."""
+        basis = self.lot.cost_basis
+        return None if basis is None else (self.fill.price - basis) * self.shares
+
+    @property
+    def term(self) -> str:
+        return holding_term(self.lot.acquired, self.fill.acquired)
+
+
+def holding_term(acquired: date | None, sold: date) -> str:
+    """'long' for a lot held more than one year at `sold` (sold after the anniversary of its
+    purchase, as the IRS counts), else 'short'; a lot of unknown date is not shown to be long."""
+    if acquired is None:
+        return "short"
+    try:
+        anniversary = acquired.replace(year=acquired.year + 1)
+    except ValueError:  # bought on 29 February: a year later is 28 February
+        anniversary = date(acquired.year + 1, 2, 28)
+    return "long" if sold > anniversary else "short"
+
+
+@dataclass(frozen=True)
+class TaxRecord:
+    """What apply wrote to the file's `tax:` section."""
+
+    short_term: float  # realized gains added to tax.realized_this_year (losses negative)
+    long_term: float
+    loss_sales: int  # entries added to tax.recent_sales
+    dropped: int  # entries older than KEEP_SALES_DAYS removed from it
+
+
+@dataclass(frozen=True)
 class Applied:
     portfolio: Path
     backup: Path
@@ -73,6 +125,7 @@ class Applied:
     cash_before: float
     cash_after: float
     shares: dict[str, tuple[float, float]]  # ticker: (before, after)
+    tax: TaxRecord | None = None  # None: nothing recorded (no lots sold, or not taxable)
 
 
 def apply_fills(
@@ -80,12 +133,13 @@ def apply_fills(
     fills_path: Path,
     *,
     portfolio: Path | None = None,
-    lot_rule: LotRule = LotRule.hifo,
+    lot_rule: LotRule | None = None,
     allow_price_move: bool = False,
     today: date | None = None,
 ) -> Applied:
     """Check the proposal and every fill, then update the portfolio file; raise InputError
-    before any write."""
+    before any write. Sales take the proposal's lots, or `lot_rule`'s where given (hifo where
+    the proposal lists none)."""
     from advisor.scoring import load_inputs
 
     orders = read_orders(proposal_path)
@@ -123,7 +177,7 @@ def apply_fills(
         fills = read_fills(
             fills_path,
             rows,
-            orders.trades,
+            list[Order](orders.trades),
             held,
             today or date.today(),
             allow_price_move=allow_price_move,
@@ -140,12 +194,18 @@ def apply_fills(
             )
         document = EditableYaml(current.raw.decode("utf-8-sig"))
         before = {t.ticker: document.shares(t.ticker) for t in _traded(orders.trades, fills)}
-        _edit(document, orders.trades, fills, lot_rule)
+        taken = _edit(document, orders.trades, fills, lot_rule, proposal_path)
+        record = None
+        if loaded.portfolio.tax.account == Account.taxable:  # no tax inside an IRA or a Roth
+            record = _record_tax(document, taken, max(f.acquired for f in fills))
         document.set_cash(cash_after)
         backup = current.path.with_name(current.path.name + ".bak")
-        replace(current, document.dump(), lambda new: _check_valid(new, current.path), backup)
+        # The run date of the check: the last fill's (a lot or a sale dated that day is valid).
+        day = max(today or date.today(), *(f.acquired for f in fills))
+        check = lambda new: _check_valid(new, current.path, day)  # noqa: E731
+        replace(current, document.dump(), check, backup)
     after = {t: (before[t], document.shares(t)) for t in before}
-    return Applied(current.path, backup, tuple(fills), cash_before, cash_after, after)
+    return Applied(current.path, backup, tuple(fills), cash_before, cash_after, after, record)
 
 
 def _sells_all(trade: Order, loaded: LoadedPortfolio) -> bool:
@@ -155,7 +215,7 @@ def _sells_all(trade: Order, loaded: LoadedPortfolio) -> bool:
     return trade.side == Side.SELL and math.isclose(trade.shares, held, rel_tol=1e-9)
 
 
-def _check_trades(path: Path, trades: list[Order]) -> None:
+def _check_trades(path: Path, trades: Sequence[Order]) -> None:
     """Every trade a positive, finite number of shares at a positive, finite price, each
     ticker once (fills are matched to trades by ticker)."""
     seen: dict[str, int] = {}
@@ -191,34 +251,161 @@ def _check_unchanged(digest: str, orders: Orders, proposal_path: Path, path: Pat
         )
 
 
-def _traded(trades: list[Order], fills: list[Fill]) -> list[Order]:
+def _traded(trades: Sequence[OrderT], fills: list[Fill]) -> list[OrderT]:
     """The trades with at least one fill, in the proposal's order."""
     filled = {ticker_key(f.ticker) for f in fills}
     return [t for t in trades if ticker_key(t.ticker) in filled]
 
 
-def _edit(document: EditableYaml, trades: list[Order], fills: list[Fill], rule: LotRule) -> None:
-    """Apply the fills as a set: trade by trade in the proposal's order, a buy's lots by date
-    (then price and size), a ticker's sales at once; so the fills file's order does not matter."""
+def _edit(
+    document: EditableYaml,
+    trades: list[LotOrder],
+    fills: list[Fill],
+    rule: LotRule | None,
+    proposal_path: Path,
+) -> list[Taken]:
+    """Apply the fills as a set: trade by trade in the proposal's order, a ticker's fills by
+    date (then price and size): a buy's lots in that order, a sale's fills taking lots in turn.
+    So the fills file's order does not matter. The shares each sale took from each lot."""
     by_ticker: dict[str, list[Fill]] = defaultdict(list)
     for fill in fills:
         by_ticker[ticker_key(fill.ticker)].append(fill)
+    taken: list[Taken] = []
     for trade in _traded(trades, fills):
-        group = by_ticker[ticker_key(trade.ticker)]
-        if trade.side == Side.SELL:
-            document.sell(trade.ticker, math.fsum(f.shares for f in group), rule.value)
+        group = sorted(by_ticker[ticker_key(trade.ticker)], key=_fill_order)
+        if trade.side == Side.BUY:
+            for fill in group:
+                document.buy(trade.ticker, fill.shares, fill.price, fill.acquired)
             continue
-        for fill in sorted(group, key=lambda f: (f.acquired, f.price, f.shares)):
-            document.buy(trade.ticker, fill.shares, fill.price, fill.acquired)
+        lots = document.lots(trade.ticker)
+        if lots is None:  # shares without lots: no basis, nothing to choose
+            document.sell(trade.ticker, math.fsum(f.shares for f in group), LotRule.hifo.value)
+            continue
+        if rule is None and trade.lots:
+            index = next(i for i, t in enumerate(trades) if t is trade)
+            order = _proposal_lots(proposal_path, index, trade, lots)
+        else:
+            chosen = (rule or LotRule.hifo).value
+            order = [(i, lots[i].shares) for i in document.lot_order(trade.ticker, chosen)]
+        sold = _take(order, lots, group)
+        per_lot: dict[int, float] = defaultdict(float)
+        for position, piece in sold:
+            per_lot[position] += piece.shares
+        document.take(trade.ticker, per_lot)
+        taken += [piece for _, piece in sold]
+    return taken
 
 
-def _check_valid(new: Path, path: Path) -> None:
-    """The updated file must pass the checks of `advisor validate`, or nothing is written."""
+def _fill_order(fill: Fill) -> tuple[date, float, float]:
+    return (fill.acquired, fill.price, fill.shares)
+
+
+def _proposal_lots(
+    path: Path, index: int, trade: LotOrder, lots: list[LotView]
+) -> list[tuple[int, float]]:
+    """The file's lots the proposal's lots name, as (position in the file, shares), in the
+    proposal's order. A lot is named by its acquired date and cost basis; lots alike in both
+    are taken in the file's order."""
+    where = f"trades[{index}].lots"
+    total = math.fsum(sale.shares for sale in trade.lots)
+    if not math.isclose(total, trade.shares, rel_tol=1e-7):
+        raise InputError(
+            Location(path, field=where),
+            f"add up to {total:g} shares, not the {trade.shares:g} the trade sells",
+            fix=f"the lots of a sell sum to its shares; {FIX}",
+        )
+    left = [lot.shares for lot in lots]
+    order: list[tuple[int, float]] = []
+    for j, sale in enumerate(trade.lots):
+        need = sale.shares
+        for position, lot in enumerate(lots):
+            if need <= 0 or left[position] <= 0 or not _same_lot(sale, lot):
+                continue
+            # The proposal keeps 8 significant digits: a lot it sells whole is taken whole.
+            whole = math.isclose(need, left[position], rel_tol=1e-7)
+            shares = left[position] if whole else min(left[position], need)
+            order.append((position, shares))
+            left[position] -= shares
+            need = 0.0 if whole else need - shares
+        if need > 1e-7 * sale.shares:
+            basis = "unknown" if sale.cost_basis is None else f"{sale.cost_basis:g}"
+            raise InputError(
+                Location(path, field=f"{where}[{j}]"),
+                f"is not a lot of {trade.ticker} in the portfolio file ({need:g} of its "
+                f"{sale.shares:g} shares acquired {sale.acquired or 'on an unknown date'} at "
+                f"cost basis {basis} are not there)",
+                fix=f"give --lots hifo, fifo or lifo to choose the lots by a rule; or {FIX}",
+            )
+    return order
+
+
+def _same_lot(sale: LotSale, lot: LotView) -> bool:
+    acquired = lot.acquired.isoformat() if lot.acquired is not None else ""
+    if sale.acquired != acquired:
+        return False
+    if sale.cost_basis is None or lot.cost_basis is None:
+        return sale.cost_basis is None and lot.cost_basis is None
+    return math.isclose(sale.cost_basis, lot.cost_basis, rel_tol=1e-7, abs_tol=1e-9)
+
+
+def _take(
+    order: list[tuple[int, float]], lots: list[LotView], fills: list[Fill]
+) -> list[tuple[int, Taken]]:
+    """The sale fills take shares from the lots in `order`, each (position, shares) at most,
+    one fill after another."""
+    queue = [list(item) for item in order]
+    sold: list[tuple[int, Taken]] = []
+    for fill in fills:
+        left = fill.shares
+        for item in queue:
+            if left <= 1e-9 * fill.shares:
+                break
+            position, room = int(item[0]), item[1]
+            shares = min(room, left)
+            if shares <= 0:
+                continue
+            item[1] -= shares
+            left -= shares
+            sold.append((position, Taken(fill, lots[position], shares)))
+    return sold
+
+
+def _record_tax(document: EditableYaml, taken: list[Taken], day: date) -> TaxRecord | None:
+    """Realized gains, loss sales and the pruning of old loss sales, in the file's `tax:`.
+    Only lots with a known basis realize a gain: a file without any writes nothing new."""
+    known = [piece for piece in taken if piece.gain is not None]
+    short = _gain(p for p in known if p.term == "short")
+    long = _gain(p for p in known if p.term == "long")
+    losses: dict[tuple[str, date], list[Taken]] = defaultdict(list)
+    for piece in known:
+        if (piece.gain or 0.0) < 0:
+            losses[(piece.fill.ticker, piece.fill.acquired)].append(piece)
+    if known:
+        document.add_realized(short, long)
+    if losses:
+        document.add_loss_sales(
+            LossSale(ticker, when, math.fsum(p.shares for p in pieces), -_gain(pieces))
+            for (ticker, when), pieces in losses.items()
+        )
+    dropped = document.drop_sales_before(day - timedelta(days=KEEP_SALES_DAYS))
+    if not known and not dropped:
+        return None
+    return TaxRecord(short, long, len(losses), dropped)
+
+
+def _gain(pieces: Iterable[Taken]) -> float:
+    return math.fsum(piece.gain or 0.0 for piece in pieces)
+
+
+def _check_valid(new: Path, path: Path, day: date) -> None:
+    """The updated file must pass the checks of `advisor validate` (at run date `day`), or
+    nothing is written."""
     from advisor.scoring import load_inputs, positions
 
     try:
         loaded, market = load_inputs(new)
         positions(loaded, market)
+        check_tax(loaded, day)
     except InputError as exc:
         where = Location(path, exc.location.line, exc.location.field)
         raise InputError(

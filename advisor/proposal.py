@@ -242,11 +242,17 @@ class ProposalDocument(Document):
         return (None, "") if entry is None else (entry.value, entry.source)
 
 
+class LotOrder(Order):
+    """A trade as `advisor apply` reads it: a sell's lots, where the proposal gives them."""
+
+    lots: list[LotSale] = []
+
+
 class Orders(Document):
     """What `advisor apply` reads: the trades and the file they were made from. Lenient about
     every other field, so a hand-made proposal of trades is enough."""
 
-    trades: list[Order]
+    trades: list[LotOrder]
     inputs: Source
 
 

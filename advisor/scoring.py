@@ -16,7 +16,13 @@ from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
 from advisor.market.holdings import with_portfolio_funds
-from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, prices_file, resolve_tickers
+from advisor.portfolio.loading import (
+    LoadedPortfolio,
+    check_tax,
+    load_portfolio,
+    prices_file,
+    resolve_tickers,
+)
 from advisor.prices import (
     PriceBook,
     PriceOptions,
@@ -67,7 +73,8 @@ class Scored:
         quotes = self.quotes([*self.positions.index, *traded])
         used = [(ticker, quote.day_text) for ticker, quote in quotes.items()]
         line = stale_warning(stale_prices(used, self.prices), self.prices.max_age_days)
-        return [*self.book.warnings(), *([line] if line else [])]
+        taxes = check_tax(self.loaded, self.prices.day)
+        return [*self.book.warnings(), *([line] if line else []), *taxes]
 
 
 _PRICE = ["price", "price_source", "price_date"]
@@ -158,6 +165,7 @@ def score(
     loaded, model = load_inputs(path, model_override)
     book = load_book(loaded, model, prices)
     held = positions(loaded, model, book)
+    check_tax(loaded, prices.day)  # its warnings are the Scored's
     exposures = portfolio_exposures(held["value"], loaded.portfolio.cash, model.exposures(scheme))
     values = held.groupby(level=0, sort=False)["value"].sum()
     exposures = dataclasses.replace(exposures, companies=largest(model, values, exposures.value))

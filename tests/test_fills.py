@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from advisor import writing
 from advisor.cli import app
 from advisor.errors import InputError
-from advisor.fills import LotRule, apply_fills
-from advisor.portfolio.loading import load_portfolio
+from advisor.fills import LotRule, apply_fills, holding_term
+from advisor.portfolio.loading import check_tax, load_portfolio
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
@@ -326,8 +326,14 @@ holdings:
   - ticker: AAON
     lots:
       - {shares: 4, cost_basis: 250, acquired: 2026-02-13}
+tax:
+  realized_this_year: {short_term: -200, long_term: 750}
+  recent_sales:
+    - {ticker: MSFT, date: 2026-02-11, shares: 20, loss: 200}
 """
     )
+    # By hand: 20 shares of the 410.00 lot (bought 2025-08-15, short term) at 400 lose 200;
+    # 5 of the 250.00 lot (2019) gain 5 x 150 = 750, long term.
     assert load_portfolio(portfolio).portfolio.holdings[0].quantity == 25
 
 
@@ -470,3 +476,195 @@ def test_a_killed_apply_leaves_the_old_or_the_new_file(
     want = ROTATION.read_bytes() if when == "during" else new_portfolio.read_bytes()
     assert portfolio.read_bytes() == want
     load_portfolio(portfolio)  # whole and valid either way
+
+
+# Specific lots from the proposal, realized gains and loss sales recorded in `tax:`
+
+TAXED_LOTS = """\
+# Lots and taxes for `advisor apply`
+account: Taxed lots
+cash: 5000.00
+holdings:
+  - ticker: MSFT
+    lots:
+      - {shares: 30, cost_basis: 250.00, acquired: 2019-05-02}
+      - {shares: 20, cost_basis: 410.00, acquired: 2025-08-15}
+  - ticker: AEIS
+    lots:
+      - {shares: 25, cost_basis: 120.00, acquired: 2023-01-20}
+      - {shares: 15, cost_basis: 260.00, acquired: 2025-11-03}
+tax:
+  account: taxable                    # a brokerage account
+  realized_this_year: {short_term: 1200, long_term: 0}
+  recent_sales:
+    - {ticker: IWM, date: 2025-12-11, shares: 10, loss: 100}  # 62 days before the fills
+    - {ticker: IWB, date: 2025-12-12, shares: 5, loss: 50}    # 61 days before
+"""
+
+
+def lot(acquired: str, shares: float, basis: float, price: float, term: str) -> dict[str, Any]:
+    return {"acquired": acquired, "shares": shares, "cost_basis": basis,
+            "gain": (price - basis) * shares, "term": term}  # fmt: skip
+
+
+# Not the hifo order: the proposal sells MSFT's low-basis 2019 lot, and AEIS's 260 lot first.
+SPECIFIC = [
+    {"ticker": "MSFT", "side": "SELL", "shares": 25, "price": 400.0,
+     "lots": [lot("2019-05-02", 25, 250.0, 400.0, "long")]},
+    {"ticker": "AEIS", "side": "SELL", "shares": 20, "price": 230.0,
+     "lots": [lot("2025-11-03", 15, 260.0, 230.0, "short"),
+              lot("2023-01-20", 5, 120.0, 230.0, "long")]},
+]  # fmt: skip
+
+
+def taxed_setup(
+    tmp_path: Path, trades: list[dict[str, Any]], text: str = TAXED_LOTS
+) -> tuple[Path, Path]:
+    portfolio, proposal = lots_setup(tmp_path, trades)
+    portfolio.write_text(text)
+    data = json.loads(proposal.read_text())
+    data["inputs"]["sha256"] = hashlib.sha256(portfolio.read_bytes()).hexdigest()
+    proposal.write_text(json.dumps(data))
+    return portfolio, proposal
+
+
+DATED = "ticker,side,shares,price,date"
+
+
+def test_a_sale_takes_the_proposal_lots_and_records_gains_and_losses(tmp_path: Path) -> None:
+    portfolio, proposal = taxed_setup(tmp_path, SPECIFIC)
+    fills = fills_csv(
+        tmp_path / "fills.csv",
+        [("MSFT", "SELL", 25, 400, "2026-02-11"), ("AEIS", "SELL", 20, 230, "2026-02-11")],
+        header=DATED,
+    )
+    done = apply_fills(proposal, fills)
+    # By hand: MSFT 25 x (400 - 250) = 3,750 long (held since 2019); AEIS 15 x (230 - 260) =
+    # -450 short (bought 2025-11-03), 5 x (230 - 120) = 550 long (2023). Added to 1,200 and 0.
+    assert done.tax is not None
+    assert (done.tax.short_term, done.tax.long_term) == (-450, 4300)
+    assert (done.tax.loss_sales, done.tax.dropped) == (1, 1)
+    assert (
+        portfolio.read_text()
+        == """\
+# Lots and taxes for `advisor apply`
+account: Taxed lots
+cash: 19600.00
+holdings:
+  - ticker: MSFT
+    lots:
+      - {shares: 5, cost_basis: 250.00, acquired: 2019-05-02}
+      - {shares: 20, cost_basis: 410.00, acquired: 2025-08-15}
+  - ticker: AEIS
+    lots:
+      - {shares: 20, cost_basis: 120.00, acquired: 2023-01-20}
+tax:
+  account: taxable                    # a brokerage account
+  realized_this_year: {short_term: 750, long_term: 4300}
+  recent_sales:
+    - {ticker: IWB, date: 2025-12-12, shares: 5, loss: 50}    # 61 days before
+    - {ticker: AEIS, date: 2026-02-11, shares: 15, loss: 450}
+"""
+    )
+    loaded = load_portfolio(portfolio)
+    (warning,) = check_tax(loaded, date(2026, 2, 11))  # valid, with the IWB sale kept
+    assert "tax.recent_sales[0].date 2025-12-12 is 61 days before the run date" in warning
+
+
+def test_partial_fills_take_the_proposal_lots_in_its_order(tmp_path: Path) -> None:
+    portfolio, proposal = taxed_setup(tmp_path, SPECIFIC[1:])
+    fills = fills_csv(
+        tmp_path / "fills.csv",
+        [("AEIS", "SELL", 8, 240, "2026-02-12"), ("AEIS", "SELL", 12, 230, "2026-02-11")],
+        header=DATED,
+    )
+    done = apply_fills(proposal, fills)
+    # Fills by date: 12 at 230 from the 260 lot (-360); then 8 at 240: the 260 lot's last 3
+    # (-60) and 5 of the 120 lot (+600, long).
+    assert done.tax is not None
+    assert (done.tax.short_term, done.tax.long_term) == (-420, 600)
+    text = portfolio.read_text()
+    assert "      - {shares: 20, cost_basis: 120.00, acquired: 2023-01-20}\ntax:" in text
+    assert "{short_term: 780, long_term: 600}" in text
+    assert text.endswith(
+        "    - {ticker: AEIS, date: 2026-02-11, shares: 12, loss: 360}\n"
+        "    - {ticker: AEIS, date: 2026-02-12, shares: 3, loss: 60}\n"
+    )
+
+    portfolio, proposal = taxed_setup(tmp_path, SPECIFIC[1:])
+    apply_fills(proposal, fills_csv(tmp_path / "f.csv", [("AEIS", "SELL", 10, 230, "2026-02-11")],
+                                    header=DATED))  # fmt: skip
+    text = portfolio.read_text()
+    assert (
+        "      - {shares: 25, cost_basis: 120.00, acquired: 2023-01-20}\n"
+        "      - {shares: 5, cost_basis: 260.00, acquired: 2025-11-03}\n"
+    ) in text
+    assert "{short_term: 900, long_term: 0}" in text  # 1,200 - 10 x 30
+
+
+def test_a_lot_rule_still_overrides_the_proposal_lots(tmp_path: Path) -> None:
+    portfolio, proposal = taxed_setup(tmp_path, SPECIFIC[1:])
+    fills = fills_csv(tmp_path / "fills.csv", [("AEIS", "SELL", 20, 230, "2026-02-11")], DATED)
+    code, out, err = invoke("apply", proposal, "--fills", fills, "--lots", "fifo")
+    assert code == 0, err
+    text = portfolio.read_text()
+    # Oldest first: 20 of the 2023 lot at 120, a long-term gain of 20 x 110 = 2,200; no loss.
+    assert (
+        "      - {shares: 5, cost_basis: 120.00, acquired: 2023-01-20}\n"
+        "      - {shares: 15, cost_basis: 260.00, acquired: 2025-11-03}\n"
+    ) in text
+    assert "{short_term: 1200, long_term: 2200}" in text
+    assert "ticker: AEIS, date" not in text
+    assert "realized short-term 0.00, long-term 2,200.00 added" in out
+
+
+def test_a_deferred_account_records_no_gains(tmp_path: Path) -> None:
+    text = TAXED_LOTS.split("tax:")[0] + "tax: {account: deferred}\n"
+    portfolio, proposal = taxed_setup(tmp_path, SPECIFIC, text)
+    fills = fills_csv(
+        tmp_path / "fills.csv",
+        [("MSFT", "SELL", 25, 400, "2026-02-11"), ("AEIS", "SELL", 20, 230, "2026-02-11")],
+        header=DATED,
+    )
+    assert apply_fills(proposal, fills).tax is None
+    after = portfolio.read_text()
+    assert after.endswith("tax: {account: deferred}\n")
+    assert "      - {shares: 5, cost_basis: 250.00, acquired: 2019-05-02}\n" in after
+
+
+@pytest.mark.parametrize(
+    ("lots", "field", "problem"),
+    [
+        ([lot("2020-01-01", 15, 260.0, 230.0, "short"), lot("2023-01-20", 5, 120.0, 230.0, "long")],
+         "trades[0].lots[0]", "is not a lot of AEIS in the portfolio file (15 of its 15 shares "
+         "acquired 2020-01-01 at cost basis 260 are not there)"),
+        ([lot("2025-11-03", 15, 260.0, 230.0, "short")],
+         "trades[0].lots", "add up to 15 shares, not the 20 the trade sells"),
+        ([lot("2025-11-03", 16, 260.0, 230.0, "short"), lot("2023-01-20", 4, 120.0, 230.0, "long")],
+         "trades[0].lots[0]", "(1 of its 16 shares"),
+    ],
+)  # fmt: skip
+def test_proposal_lots_the_file_lacks_are_refused(
+    tmp_path: Path, lots: list[dict[str, Any]], field: str, problem: str
+) -> None:
+    trades = [{**SPECIFIC[1], "lots": lots}]
+    portfolio, proposal = taxed_setup(tmp_path, trades)
+    fills = fills_csv(tmp_path / "fills.csv", [("AEIS", "SELL", 20, 230)])
+    with pytest.raises(InputError, match=re.escape(f"proposal.json: {field} ")) as caught:
+        apply_fills(proposal, fills)
+    assert problem in str(caught.value)
+    assert portfolio.read_text() == TAXED_LOTS
+
+
+@pytest.mark.parametrize(
+    ("acquired", "sold", "term"),
+    [
+        (date(2025, 2, 11), date(2026, 2, 11), "short"),  # one year to the day: not more
+        (date(2025, 2, 11), date(2026, 2, 12), "long"),
+        (date(2024, 2, 29), date(2025, 2, 28), "short"),
+        (date(2024, 2, 29), date(2025, 3, 1), "long"),
+        (None, date(2030, 1, 1), "short"),  # an unknown date is not shown to be long
+    ],
+)
+def test_holding_term(acquired: date | None, sold: date, term: str) -> None:
+    assert holding_term(acquired, sold) == term

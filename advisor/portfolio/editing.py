@@ -1,4 +1,5 @@
-"""Editing a portfolio file in place: holdings, tax lots and cash, keeping comments and layout.
+"""Editing a portfolio file in place: holdings, tax lots, cash and the `tax:` record of
+realized gains and loss sales, keeping comments and layout.
 
 ruamel.yaml's round trip keeps comments, key order, quoting and flow style (`{ticker: X,
 shares: N}` stays on its line); the indentation is read from the file itself. Only what a fill
@@ -8,6 +9,8 @@ changes is touched.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +20,26 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from advisor.portfolio.tickers import ticker_key
 
 NO_DATE = date.max  # sorts lots without an acquired date after every dated one
+EMPTY = 1e-9  # shares left in a lot below this are none (share counts are kept to 6 decimals)
+
+
+@dataclass(frozen=True)
+class LotView:
+    """A tax lot as the file holds it."""
+
+    shares: float
+    cost_basis: float | None
+    acquired: date | None
+
+
+@dataclass(frozen=True)
+class LossSale:
+    """A sale at a loss, for `tax.recent_sales`."""
+
+    ticker: str
+    day: date
+    shares: float
+    loss: float
 
 
 class EditableYaml:
@@ -74,6 +97,22 @@ class EditableYaml:
         else:
             holding["shares"] = _number(float(holding.get("shares") or 0) + shares)
 
+    def lots(self, ticker: str) -> list[LotView] | None:
+        """The holding's lots in file order; None for a holding without lots."""
+        holding = self.find(ticker)
+        if holding is None or "lots" not in holding:
+            return None
+        return [
+            LotView(float(lot["shares"]), _optional(lot.get("cost_basis")), lot.get("acquired"))
+            for lot in holding["lots"]
+        ]
+
+    def lot_order(self, ticker: str, rule: str) -> list[int]:
+        """The positions of the holding's lots in the order `rule` (hifo, fifo, lifo) sells
+        them."""
+        lots = self.find(ticker)["lots"]  # type: ignore[index]
+        return sorted(range(len(lots)), key=lambda i: _lot_order(lots[i], i, rule))
+
     def sell(self, ticker: str, shares: float, rule: str) -> None:
         """Fewer shares; lots lose shares in the order `rule` gives (hifo, fifo or lifo)."""
         holding = self.find(ticker)
@@ -82,16 +121,26 @@ class EditableYaml:
         if "lots" not in holding:
             holding["shares"] = _number(max(float(holding["shares"]) - shares, 0.0))
             return
-        lots: CommentedSeq = holding["lots"]
+        taken: dict[int, float] = {}
         left = shares
-        for index in sorted(range(len(lots)), key=lambda i: _lot_order(lots[i], i, rule)):
-            taken = min(float(lots[index]["shares"]), left)
-            lots[index]["shares"] = _number(float(lots[index]["shares"]) - taken)
-            left -= taken
+        for index in self.lot_order(ticker, rule):
+            taken[index] = min(float(holding["lots"][index]["shares"]), left)
+            left -= taken[index]
             if left <= 1e-12:
                 break
+        self.take(ticker, taken)
+
+    def take(self, ticker: str, taken: Mapping[int, float]) -> None:
+        """Remove shares from lots by their position in the holding's `lots:`; emptied lots
+        are removed, and a holding with none left keeps `shares: 0`."""
+        holding = self.find(ticker)
+        if holding is None:  # the caller checked the holdings; a bug if reached
+            raise KeyError(ticker)
+        lots: CommentedSeq = holding["lots"]
+        for index, shares in taken.items():
+            lots[index]["shares"] = _number(float(lots[index]["shares"]) - shares)
         for index in reversed(range(len(lots))):
-            if float(lots[index]["shares"]) <= 1e-12:
+            if float(lots[index]["shares"]) <= EMPTY:
                 del lots[index]
         if not lots:  # every lot sold: the holding stays, with no shares
             position = list(holding).index("lots")
@@ -100,6 +149,55 @@ class EditableYaml:
             holding.insert(position, "shares", 0)
         elif "shares" in holding:
             holding["shares"] = _number(self.shares(ticker))
+
+    def add_realized(self, short_term: float, long_term: float) -> None:
+        """Add realized gains (losses negative, USD) to `tax.realized_this_year`."""
+        tax = self._tax()
+        realized = tax.get("realized_this_year")
+        if not isinstance(realized, CommentedMap):
+            realized = CommentedMap(short_term=0, long_term=0)
+            realized.fa.set_flow_style()
+            tax["realized_this_year"] = realized
+        for key, amount in (("short_term", short_term), ("long_term", long_term)):
+            realized[key] = _cents(float(realized.get(key) or 0) + amount)
+
+    def add_loss_sales(self, sales: Iterable[LossSale]) -> None:
+        """Append sales at a loss to `tax.recent_sales`, one `{ticker, date, shares, loss}`
+        line each."""
+        tax = self._tax()
+        recent = tax.get("recent_sales")
+        if not isinstance(recent, CommentedSeq):
+            recent = CommentedSeq()
+            recent.fa.set_block_style()
+            tax["recent_sales"] = recent
+        for sale in sales:
+            values = {
+                "ticker": sale.ticker,
+                "date": sale.day,
+                "shares": _number(sale.shares),
+                "loss": _cents(sale.loss),
+            }
+            recent.append(_like(recent[-1] if len(recent) else None, values))
+
+    def drop_sales_before(self, day: date) -> int:
+        """Remove `tax.recent_sales` entries dated before `day`; how many went."""
+        tax = self.doc.get("tax")
+        recent = tax.get("recent_sales") if isinstance(tax, CommentedMap) else None
+        if not isinstance(recent, CommentedSeq):
+            return 0
+        old = [i for i, sale in enumerate(recent) if _before(sale, day)]
+        for index in reversed(old):
+            del recent[index]
+        return len(old)
+
+    def _tax(self) -> CommentedMap:
+        """The `tax:` mapping, added at the end of the file where it has none."""
+        tax = self.doc.get("tax")
+        if not isinstance(tax, CommentedMap):
+            tax = CommentedMap()
+            tax.fa.set_block_style()
+            self.doc["tax"] = tax
+        return tax
 
     def _new_holding(self, ticker: str, keeps_lots: bool) -> CommentedMap:
         """Appended in the style of the file: a flow `{ticker: X, shares: 0}` after flow
@@ -138,6 +236,19 @@ def _like(example: Any, values: dict[str, Any]) -> CommentedMap:
     else:
         mapping.fa.set_flow_style()
     return mapping
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _before(sale: Any, day: date) -> bool:
+    when = sale.get("date") if isinstance(sale, CommentedMap) else None
+    return isinstance(when, date) and when < day
+
+
+def _cents(value: float) -> int | float:
+    return _number(round(value, 2))
 
 
 def _number(value: float) -> int | float:

@@ -21,7 +21,7 @@ from ruamel.yaml.reader import ReaderError
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
 from advisor.portfolio import yaml_nodes
-from advisor.portfolio.model import Portfolio
+from advisor.portfolio.model import Account, Portfolio
 from advisor.portfolio.tickers import TickerIndex
 
 BUY_SOURCES = ("holdings", "funds", "all")  # lower case only: 'ALL' is the ticker of Allstate
@@ -42,6 +42,7 @@ MAX_GUESSES = 20  # unknown tickers given a "did you mean"
 MAX_VALUES = 200_000  # keys and values, aliases counted each time they are used
 _TICKER_KEY = re.compile(r"""(?:^|[\s{,])["']?ticker["']?\s*:""", re.MULTILINE)
 _LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+WASH_DAYS = 30  # a loss sale counts for the wash-sale rule this many days (advisor/tax/wash.py)
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,59 @@ def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str
         if source not in BUY_SOURCES and index.resolve(source) is None:
             field = f"limits.buy_from[{i}]"
             errors.append(_unknown_ticker(loaded, field, source, guessing(), unknown))
+    for i, sale in enumerate(loaded.portfolio.tax.recent_sales):
+        if index.resolve(sale.ticker) is None:
+            field = f"tax.recent_sales[{i}].ticker"
+            errors.append(_unknown_ticker(loaded, field, sale.ticker, guessing(), unknown))
     if errors:
         raise _combine(errors)
     return resolved
+
+
+def check_tax(loaded: LoadedPortfolio, run_date: date) -> list[str]:
+    """The dates of the `tax:` section and of the lots against the run date: one in the future
+    is refused (a sale or a purchase that has not happened); what the file gives but no rule
+    uses is returned as warnings, one line each."""
+    portfolio = loaded.portfolio
+    errors: list[InputError] = []
+    warnings: list[InputError] = []
+    day = run_date.isoformat()
+    for i, holding in enumerate(portfolio.holdings):
+        for j, lot in enumerate(holding.lots or []):
+            if lot.acquired is not None and lot.acquired > run_date:
+                field = f"holdings[{i}].lots[{j}].acquired"
+                fix = "a lot is bought on or before the run date"
+                errors.append(_future(loaded, field, lot.acquired, run_date, fix))
+    tax = portfolio.tax
+    for i, sale in enumerate(tax.recent_sales):
+        field = f"tax.recent_sales[{i}].date"
+        if sale.date > run_date:
+            errors.append(_future(loaded, field, sale.date, run_date, "list sales made by then"))
+        elif tax.account == Account.taxable and (run_date - sale.date).days > WASH_DAYS:
+            days = (run_date - sale.date).days
+            problem = f"is {days} days before the run date {day}, past the {WASH_DAYS}-day "
+            problem += "wash-sale window: the sale is ignored"
+            fix = "remove it (apply drops sales older than 61 days)"
+            warnings.append(InputError(loaded.where(field), problem, value=sale.date, fix=fix))
+    if tax.account != Account.taxable:
+        for name in ("gains_budget", "recent_sales"):
+            if name in tax.model_fields_set and getattr(tax, name) not in (None, []):
+                kind = "an exempt" if tax.account == Account.exempt else "a deferred"
+                problem = f"does not apply to {kind} account (trades inside "
+                problem += "it are not taxed): it is ignored"
+                fix = "remove it, or set tax.account: taxable"
+                warnings.append(InputError(loaded.where(f"tax.{name}"), problem, fix=fix))
+    if errors:
+        raise _combine(errors)
+    return [f"warning: {warning}" for warning in warnings]
+
+
+def _future(
+    loaded: LoadedPortfolio, field: str, when: date, run_date: date, fix: str
+) -> InputError:
+    problem = f"is after the run date {run_date.isoformat()}"
+    fix = f"{fix}; check the date, or give --date YYYY-MM-DD"
+    return InputError(loaded.where(field), problem, value=when, fix=fix)
 
 
 PRICES_FIX = "give the path of a CSV of ticker and price, relative to this portfolio file"
@@ -432,6 +483,7 @@ _VALUE_FIXES = {  # start of a validator's message in portfolio.py: (problem, No
     "lots add up": (None, "check the lots' shares"),
     "shares ": (None, "drop shares (the lots give it) or make it their sum"),
     "cash_max ": (None, "raise cash_max or lower cash_min: cash is kept between the two"),
+    "is not an account kind": (None, "write taxable, deferred (IRA, 401k) or exempt (Roth)"),
     "give exactly one": (
         "needs exactly one of small_cap_share or size_score",
         "give one, e.g. 'small_cap_share: 0.30', not both",

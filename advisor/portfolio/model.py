@@ -236,6 +236,17 @@ class Tax(_Strict):
         "short_term_rate", "long_term_rate", "gains_budget", "tax_weight"
     )(_finite)
 
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account_name(cls, value: object) -> object:
+        # YAML gives text, and strict loading takes only an Account: the text is read here.
+        if isinstance(value, str):
+            try:
+                return Account(value)
+            except ValueError:
+                raise ValueError("is not an account kind") from None
+        return value
+
 
 class Portfolio(_Strict):
     account: str = ""

@@ -1,0 +1,1 @@
+"""Taxes of a taxable account: lots, realized gains and the wash-sale rule."""
