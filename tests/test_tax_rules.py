@@ -270,3 +270,9 @@ def test_the_latest_sale_gives_the_reason(shipped_model: MarketModel) -> None:
     sales = [("SPY", date(2026, 11, 1)), ("VOO", date(2026, 11, 20))]
     rules = wash_rules(portfolio(sales), shipped_model, RUN)
     assert rules.no_buy["SPY"].startswith("VOO sold at a loss on 2026-11-20")
+
+
+def test_a_share_class_sold_at_a_loss_blocks_the_other_class(shipped_model: MarketModel) -> None:
+    rules = wash_rules(portfolio([("GOOG", date(2026, 11, 27))]), shipped_model, RUN)
+    assert set(rules.no_buy) == {"GOOG", "GOOGL"}
+    assert "buying GOOG or GOOGL before 2026-12-28" in rules.no_buy["GOOGL"]
