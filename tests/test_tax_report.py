@@ -29,12 +29,13 @@ from advisor.report.files import (
     proposal_document,
     trades_csv,
 )
-from advisor.report.html import CSP, SORT_SCRIPT, proposal_html
+from advisor.report.html import CSP, SORT_SCRIPT, proposal_html, script_hash
 from advisor.report.markdown import proposal_markdown
 from advisor.report.review import saved_view
 from advisor.report.summary import money, summarize
 from advisor.report.terminal import PlainConsole
 from tests.conftest import ROOT
+from tests.test_html import CHROMIUM, chromium
 
 runner = CliRunner()
 ROTATION = ROOT / "portfolios" / "rotation.yaml"
@@ -204,6 +205,14 @@ def test_without_tax_figures_nothing_is_said_of_taxes(taxed: dict[str, Any]) -> 
     page = proposal_html(document)
     assert 'id="taxes"' not in page and "Estimated tax" not in page
     assert "Taxes" not in proposal_markdown(document)
+    # A deferred account's sells may still name their lots: shown, without tax figures.
+    lotted = copy.deepcopy(taxed)
+    lotted["tax"] = None
+    document = document_of(lotted)
+    text = terminal(document)
+    assert "Lots each sell takes" in text and "Taxes" not in text
+    page = proposal_html(document)
+    assert '<section id="lots-sold"><h2>Lots sold</h2>' in page and "Estimated tax" not in page
 
 
 def test_the_summary_names_the_estimated_tax(taxed: dict[str, Any]) -> None:
@@ -457,3 +466,49 @@ def test_a_taxed_proposal_reads_back_and_renders_alike(
     assert result.exit_code == 0, result.stderr
     assert "Taxes" in result.stdout and "estimated tax" in result.stdout
     assert (tmp_path / "r.md").read_text() == proposal_markdown(document_of(taxed))
+
+
+LOTS_PROBE = """<script>
+window.addEventListener("load", function () {
+  var out = [];
+  document.querySelectorAll("table[id^=lots-]").forEach(function (table) {
+    var gain = table.tHead.rows[0].cells[3];
+    gain.click();
+    var read = function () {
+      return Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+        return r.cells[0].textContent;
+      });
+    };
+    var up = read();
+    gain.click();
+    out.push({focusable: gain.tabIndex === 0, up: up, down: read()});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed here")
+def test_lot_tables_sort_in_headless_chromium(taxed: dict[str, Any], tmp_path: Path) -> None:
+    """The page's one script sorts the lot tables too: by gain, up then down."""
+    page = proposal_html(document_of(taxed))
+    allowed = script_hash(LOTS_PROBE.removeprefix("<script>").removesuffix("</script>"))
+    path = tmp_path / "taxed.html"
+    path.write_text(
+        page.replace("script-src ", f"script-src {allowed} ", 1).replace(
+            "</body>", LOTS_PROBE + "\n</body>"
+        )
+    )
+    dom = chromium(tmp_path / "profile", "--dump-dom", path.as_uri())
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, dom[-500:]
+    seen = json.loads(html.unescape(found.group(1)))
+    sells = [t for t in document_of(taxed).trades if t.lots]
+    assert len(seen) == len(sells)
+    for trade, table in zip(sells, seen, strict=True):
+        by_gain = [lot.acquired or "unknown" for lot in sorted(trade.lots, key=lambda x: x.gain)]
+        assert table == {"focusable": True, "up": by_gain, "down": by_gain[::-1]}, trade.ticker

@@ -91,7 +91,8 @@ def _number(shares: float) -> float | int:
 
 def trades_csv(proposal: Proposal, document: ProposalDocument | None = None) -> str:
     """The trades, one a row; a sell's lots (from its document) in the `lots` column."""
-    document = document or proposal_document(proposal)
+    if document is None:
+        document = proposal_document(proposal)
     lots = {(t.ticker, str(t.side).upper()): lots_cell(t.lots) for t in document.trades}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TRADE_COLUMNS, lineterminator="\n")

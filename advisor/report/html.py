@@ -44,12 +44,13 @@ def proposal_html(data: ProposalDocument) -> str:
             + "</div>",
         ),
         _section("Trades", _trades(data)),
-        _section("Taxes", _taxes(data)) if data.tax or taxes.sells_with_lots(data) else "",
+        _section("Taxes" if data.tax else "Lots sold", _taxes(data)),
         _section("Before and after", _measures(data)),
         _section("Which figures rest on estimates", _estimates(data)),
         _section("Checks", _checks(data)),
         _footer(data),
     ]
+    body = [part for part in body if part]  # no Taxes section without taxes or lots
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -466,6 +467,8 @@ def _footer(data: ProposalDocument) -> str:
 
 
 def _section(title: str, content: str) -> str:
+    if not content:
+        return ""
     anchor = title.lower().replace(" ", "-")
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{content}</section>'
 
