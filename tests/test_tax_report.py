@@ -227,8 +227,12 @@ def test_the_summary_names_the_estimated_tax(taxed: dict[str, Any]) -> None:
     alone = copy.deepcopy(taxed)
     alone["tax"]["tax_blind"] = None
     assert summarize(document_of(alone)).endswith(f"; estimated tax {tax}.")
+    # Buys alone owe nothing: said only where the tax-blind proposal would have owed tax.
     buys = copy.deepcopy(taxed)
     buys["trades"] = [t for t in buys["trades"] if t["side"] == "BUY"]
+    buys["tax"]["estimated_tax"] = 0.0
+    assert summarize(document_of(buys)).endswith(f"; estimated tax $0 (tax-blind {blind}).")
+    buys["tax"]["tax_blind"]["estimated_tax"] = 0.0
     assert "estimated tax" not in summarize(document_of(buys))
 
 

@@ -120,13 +120,16 @@ def _aim(target: Target) -> str:
 
 
 def _tax(document: ProposalDocument) -> str:
-    """'; estimated tax $1.2k (tax-blind $5.7k)' where the proposal sells in a taxable
-    account; '' without tax figures (a deferred or exempt account, an older file)."""
+    """'; estimated tax $1.2k (tax-blind $5.7k)' in a taxable account where either proposal
+    sells at a gain; '' without tax figures (a deferred or exempt account, an older file)."""
     tax = document.tax
-    if tax is None or not any(t.side == Side.SELL for t in document.trades):
+    if tax is None:
         return ""
-    blind = "" if tax.tax_blind is None else f" (tax-blind {money(tax.tax_blind.estimated_tax)})"
-    return f"; estimated tax {money(tax.estimated_tax)}{blind}"
+    blind = None if tax.tax_blind is None else tax.tax_blind.estimated_tax
+    if not any(t.side == Side.SELL for t in document.trades) and not blind:
+        return ""
+    compared = "" if blind is None else f" (tax-blind {money(blind)})"
+    return f"; estimated tax {money(tax.estimated_tax)}{compared}"
 
 
 def _cash(document: ProposalDocument) -> str:
