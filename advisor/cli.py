@@ -252,8 +252,10 @@ def rebalance(
         from advisor.report.files import (
             OUTPUTS,
             basket_csv,
+            basket_lots_csv,
             check_limit_band,
             check_output_path,
+            lots_path,
             proposal_document,
             proposal_text,
             refuse_stale_limits,
@@ -263,6 +265,8 @@ def rebalance(
         from advisor.writing import Outputs, refuse_inside, refuse_overwrites
 
         targets = [(o, p) for o, p in (("--output", output), ("--basket", basket)) if p]
+        if basket is not None:  # the lots companion, written beside the basket when sells have lots
+            targets.append(("--basket", lots_path(basket)))
         for option, path in targets:
             check_output_path(path, option, OUTPUTS if option == "--output" else (".csv",))
         refuse_overwrites(targets, [("the portfolio file", portfolio)])
@@ -285,6 +289,9 @@ def rebalance(
                 files.add(output, proposal_text(proposal, document, output), "--output")
             if basket is not None:
                 files.add(basket, basket_csv(proposal, limit_band), "--basket")
+                lots = basket_lots_csv(document, replacing=lots_path(basket).exists())
+                if lots is not None:
+                    files.add(lots_path(basket), lots, "--basket")
             files.commit()
         error = result.error()
         if error is not None:

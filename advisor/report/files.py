@@ -1,5 +1,5 @@
-"""Proposal files: trades CSV, full JSON, broker basket CSV. Byte-stable; written together by
-advisor/writing.py's Outputs."""
+"""Proposal files: trades CSV, full JSON, broker basket CSV and its lots companion. Byte-stable;
+written together by advisor/writing.py's Outputs."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from advisor.rebalance import Proposal, turnover
 from advisor.report.html import proposal_html
 from advisor.report.markdown import proposal_markdown
 from advisor.report.summary import with_summary
+from advisor.report.taxes import lots_cell, sells_with_lots
 from advisor.scoring import basket_tickers, exposures_dict
 from advisor.text import csv_cell, encodable
 from advisor.writing import check_file_target, refusal
@@ -45,7 +46,10 @@ TRADE_COLUMNS = (
     "reason",
     "price_source",
     "price_date",
+    "lots",  # a sell's lots, `acquired:shares@cost_basis;...` (advisor/report/taxes.py)
 )
+# The lots each sell takes, beside the basket: what a broker's specific-lot form asks for.
+LOT_COLUMNS = ("ticker", "side", "acquired", "shares", "cost_basis", "term")
 # The price each order was sized at, after the columns a broker reads.
 PRICE_COLUMNS = ("Reference Price", "Price Date", "Price Source")
 BASKET_COLUMNS = ("Symbol", "Side", "Quantity", "Order Type", "Time in Force", *PRICE_COLUMNS)
@@ -85,11 +89,41 @@ def _number(shares: float) -> float | int:
     return int(shares) if float(shares).is_integer() else round(float(shares), 6)
 
 
-def trades_csv(proposal: Proposal) -> str:
+def trades_csv(proposal: Proposal, document: ProposalDocument | None = None) -> str:
+    """The trades, one a row; a sell's lots (from its document) in the `lots` column."""
+    if document is None:
+        document = proposal_document(proposal)
+    lots = {(t.ticker, str(t.side).upper()): lots_cell(t.lots) for t in document.trades}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TRADE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_cells(row) for row in trade_rows(proposal))
+    for row in trade_rows(proposal):
+        row["lots"] = lots.get((row["ticker"], row["side"]), "")
+        writer.writerow(_cells(row))
+    return buffer.getvalue()
+
+
+def lots_path(basket: Path) -> Path:
+    """The basket's lots companion: basket.csv -> basket.lots.csv."""
+    return basket.with_name(f"{basket.stem}.lots.csv")
+
+
+def basket_lots_csv(document: ProposalDocument, replacing: bool = False) -> str | None:
+    """Each sell's lots, one a row, to hand to the broker's specific-lot form with the basket;
+    None where no sell has lots. `replacing`: a companion left by an earlier run is there, so
+    it becomes the header alone rather than stay beside a basket it does not describe. An
+    unknown date or basis is an empty cell."""
+    sells = sells_with_lots(document)
+    if not sells and not replacing:
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LOT_COLUMNS)
+    for trade in sells:
+        for lot in trade.lots:
+            basis = "" if lot.cost_basis is None else f"{lot.cost_basis:.2f}"
+            cells = [trade.ticker, "SELL", lot.acquired, _number(lot.shares), basis, lot.term]
+            writer.writerow([csv_cell(cell) for cell in cells])
     return buffer.getvalue()
 
 
@@ -265,7 +299,9 @@ def check_output_path(path: Path, option: str, allowed: tuple[str, ...]) -> None
 def proposal_text(proposal: Proposal, document: ProposalDocument, path: Path) -> str:
     """What `--output PATH` holds for a fresh proposal, by extension (`document` is its own)."""
     suffix = path.suffix.lower()
-    return trades_csv(proposal) if suffix == ".csv" else DOCUMENT_WRITERS[suffix](document)
+    if suffix == ".csv":
+        return trades_csv(proposal, document)
+    return DOCUMENT_WRITERS[suffix](document)
 
 
 def document_text(document: ProposalDocument, path: Path) -> str:

@@ -16,7 +16,7 @@ from html import escape
 from advisor.enums import Side
 from advisor.measures import BANDS, ESTIMATE_LABELS
 from advisor.proposal import CheckResult, ProposalDocument
-from advisor.report import charts, saved
+from advisor.report import charts, saved, taxes
 from advisor.report.saved import figure, pct, signed, usd
 from advisor.report.summary import summary_of
 
@@ -44,11 +44,13 @@ def proposal_html(data: ProposalDocument) -> str:
             + "</div>",
         ),
         _section("Trades", _trades(data)),
+        _section("Taxes" if data.tax else "Lots sold", _taxes(data)),
         _section("Before and after", _measures(data)),
         _section("Which figures rest on estimates", _estimates(data)),
         _section("Checks", _checks(data)),
         _footer(data),
     ]
+    body = [part for part in body if part]  # no Taxes section without taxes or lots
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -119,6 +121,10 @@ def _summary(data: ProposalDocument) -> str:
         ),
         ("Cash", pct(before.cash_share), f"after {pct(after.cash_share)}"),
     ]
+    if data.tax is not None:
+        blind = data.tax.tax_blind
+        note = "" if blind is None else f"tax-blind {usd(blind.estimated_tax)}"
+        cards.append(("Estimated tax", usd(data.tax.estimated_tax), note))
     return (
         '<section class="cards">'
         + "".join(
@@ -298,6 +304,36 @@ def _trades(data: ProposalDocument) -> str:
     )
 
 
+def _taxes(data: ProposalDocument) -> str:
+    """The tax figures, then a sortable table of lots for each sell that has them."""
+    facts = taxes.tax_facts(data)
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
+    parts = [f'<dl class="facts">{items}</dl>' if items else ""]
+    for n, trade in enumerate(taxes.sells_with_lots(data)):
+        rows = [
+            [
+                _td(row.acquired),
+                _num(row.shares, lot.shares),
+                _num(row.cost_basis, lot.cost_basis or 0.0),
+                _num(row.gain, lot.gain),
+                _td(row.term),
+            ]
+            for row, lot in zip(taxes.lot_rows(trade), trade.lots, strict=True)
+        ]
+        title = f"{trade.ticker}: sell {saved.shares_text(trade.shares)} shares from these lots"
+        head = ("Acquired", "Shares", "Cost basis (per share)", "Gain", "Term")
+        parts.append(f"<h3>{escape(title)}</h3>" + _table(f"lots-{n}", head, rows, "", ""))
+    if len(parts) > 1:
+        parts.insert(
+            1,
+            '<p class="note">Lots each sell takes: give them to your broker as specific lots '
+            "(specific identification). Gain: (price - cost basis) x shares; a lot of unknown "
+            "basis is taken as no gain. Term: short when held one year or less at the run "
+            "date.</p>",
+        )
+    return "".join(parts)
+
+
 def _measures(data: ProposalDocument) -> str:
     before, after = data.before, data.after
     rows = [
@@ -431,6 +467,8 @@ def _footer(data: ProposalDocument) -> str:
 
 
 def _section(title: str, content: str) -> str:
+    if not content:
+        return ""
     anchor = title.lower().replace(" ", "-")
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{content}</section>'
 

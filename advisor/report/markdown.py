@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from advisor.measures import ESTIMATE_LABELS
 from advisor.proposal import ProposalDocument
-from advisor.report import saved
+from advisor.report import saved, taxes
 from advisor.report.saved import figure, pct, signed, usd
 from advisor.report.summary import summary_of
 
@@ -67,6 +67,7 @@ def proposal_markdown(document: ProposalDocument) -> str:
                 "Share of value", "Reason")  # fmt: skip
         lines += _table(head, rows, "llrrrlrrl")
         lines.append("")
+    lines += _taxes(document)
     lines += _table(("Measure", "Before", "After", "Limit"), _measure_rows(document), "lrrr")
     failed = document.failed_checks()
     outcome = (
@@ -84,6 +85,24 @@ def proposal_markdown(document: ProposalDocument) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _taxes(document: ProposalDocument) -> list[str]:
+    """The tax figures as a short list, then one table of every sell's lots."""
+    facts = taxes.tax_facts(document)
+    lines = [f"- {_md(k)}: {_md(v)}" for k, v in facts]
+    lines = (["**Taxes**", "", *lines, ""]) if lines else []
+    rows = [
+        [_md(trade.ticker), row.acquired, row.shares, _md(row.cost_basis), _md(row.gain), row.term]
+        for trade in taxes.sells_with_lots(document)
+        for row in taxes.lot_rows(trade)
+    ]
+    if rows:
+        lines.append("Lots each sell takes (specific identification):")
+        lines.append("")
+        head = ("Ticker", "Acquired", "Shares", "Cost basis", "Gain", "Term")
+        lines += [*_table(head, rows, "llrrrl"), ""]
+    return lines
 
 
 def _measure_rows(document: ProposalDocument) -> list[list[str]]:

@@ -11,7 +11,7 @@ from rich.text import Text
 from advisor.enums import Side
 from advisor.measures import BANDS
 from advisor.proposal import ProposalDocument
-from advisor.report import saved
+from advisor.report import saved, taxes
 from advisor.report.saved import figure, pct, signed, usd
 from advisor.report.summary import summary_of
 from advisor.text import plain
@@ -41,8 +41,12 @@ def saved_view(document: ProposalDocument) -> Group:
     ]
     parts.extend(Text(f"  {plain(line)}", style="yellow") for line in found.lines)
     parts += [_trades(document)]
+    if taxes.sells_with_lots(document):
+        parts += [Text("Lots each sell takes (specific identification)", style="italic")]
+        parts += [_lots(document)]
     if document.trades:
         parts += [Text("Why each trade", style="italic"), _reasons(document)]
+    parts += _taxes(document)
     parts += [_compare(document)]
     failed = document.failed_checks()
     parts.append(
@@ -91,6 +95,33 @@ def _reasons(document: ProposalDocument) -> Table:
         source = f"; price from {t.price_source}" if t.price_source else ""
         table.add_row(f"{t.ticker} {t.side}", t.reason + source)
     return table
+
+
+def _lots(document: ProposalDocument) -> Table:
+    """Each sell's lots, compact: the ticker once, then a line a lot."""
+    table = Table.grid(padding=(0, 2))
+    for column in range(6):  # ticker, acquired, shares, basis, gain, term
+        table.add_column(justify="right" if 2 <= column <= 4 else "left", no_wrap=True)
+    for trade in taxes.sells_with_lots(document):
+        for n, lot in enumerate(taxes.lot_rows(trade)):
+            shares = f"{lot.shares} sh"
+            basis = f"@ {lot.cost_basis}"
+            table.add_row("  " + trade.ticker if n == 0 else "", lot.acquired, shares, basis,
+                          lot.gain, lot.term)  # fmt: skip
+    return table
+
+
+def _taxes(document: ProposalDocument) -> list[Any]:
+    """The Taxes block: nothing for a deferred or exempt account (no tax figures)."""
+    facts = taxes.tax_facts(document)
+    if not facts:
+        return []
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for label, text in facts:
+        table.add_row(label, text)
+    return [Text("Taxes", style="bold"), table]
 
 
 def _compare(document: ProposalDocument) -> Table:

@@ -31,7 +31,8 @@ def with_summary(document: ProposalDocument) -> ProposalDocument:
 
 def summarize(document: ProposalDocument) -> str:
     """E.g. 'Sell $119k of 8 holdings (NVDA, AAPL, MSFT and 5 more) to buy $112k of IWM and
-    IWV: small_cap_share 0.0% -> 23.5% (target 25% ± 2%); cash 4.4% -> 4.5%.' In the order the
+    IWV: small_cap_share 0.0% -> 23.5% (target 25% ± 2%); cash 4.4% -> 4.5%; estimated tax
+    $1.2k (tax-blind $5.7k).' (the tax where the account is taxable). In the order the
     exit code is decided (advisor/outcome.py): a diagnosis, then a failed check, then the rest."""
     target, trades, diagnosis = document.target, document.trades, document.diagnosis
     failed = document.failed_checks()
@@ -44,11 +45,11 @@ def summarize(document: ProposalDocument) -> str:
             done = "a limit cannot be met (see the diagnosis)" if diagnosis else "every limit holds"
             return f"No target set: no trades; {done}."
         aim = "come as close to every limit as they allow" if diagnosis else "keep every limit"
-        return f"No target set: {_action(trades, 'and')} to {aim}; {cash}."
+        return f"No target set: {_action(trades, 'and')} to {aim}; {cash}{_tax(document)}."
     if diagnosis:
         done = _action(trades, "to") if trades else "no trades"
         reach = _reach(document, target, " out of reach: see the diagnosis")
-        return f"Best within the limits: {done}: {reach}; {cash}."
+        return f"Best within the limits: {done}: {reach}; {cash}{_tax(document)}."
     if not trades:
         now = _figure(document.after, target.measure)
         return (
@@ -56,7 +57,7 @@ def summarize(document: ProposalDocument) -> str:
             "and every limit holds."
         )
     action = _action(trades, "to")
-    return f"{action[0].upper()}{action[1:]}: {_reach(document, target)}; {cash}."
+    return f"{action[0].upper()}{action[1:]}: {_reach(document, target)}; {cash}{_tax(document)}."
 
 
 def money(value: float) -> str:
@@ -116,6 +117,19 @@ def _aim(target: Target) -> str:
     if target.measure == "small_cap_share":
         return f"{100 * target.value:g}% ± {100 * target.band:g}%"
     return f"{target.value:+g} ± {target.band:g}"
+
+
+def _tax(document: ProposalDocument) -> str:
+    """'; estimated tax $1.2k (tax-blind $5.7k)' in a taxable account where either proposal
+    sells at a gain; '' without tax figures (a deferred or exempt account, an older file)."""
+    tax = document.tax
+    if tax is None:
+        return ""
+    blind = None if tax.tax_blind is None else tax.tax_blind.estimated_tax
+    if not any(t.side == Side.SELL for t in document.trades) and not blind:
+        return ""
+    compared = "" if blind is None else f" (tax-blind {money(blind)})"
+    return f"; estimated tax {money(tax.estimated_tax)}{compared}"
 
 
 def _cash(document: ProposalDocument) -> str:
