@@ -52,7 +52,11 @@ def read(path: Path, rows: Sequence[Row]) -> Export:
     accounts: dict[str, Account] = {}
     body = list(rows[start + 1 :])
     end = first_row(body, lambda row: row.blank)
+    notes: list[Row] = [] if end is None else body[end:]
     for row in body if end is None else body[:end]:
+        if len([cell for cell in row.cells if cell]) <= 1:  # a disclaimer, no blank line above
+            notes.append(row)
+            continue
         symbol = fields.text(row, "symbol")
         key = columns.cell(row, number_at)
         if key not in accounts:
@@ -66,7 +70,6 @@ def read(path: Path, rows: Sequence[Row]) -> Export:
         position.cash = symbol.endswith(CORE)
         position.symbol = symbol.removesuffix(CORE)
         account.positions.append(position)
-    notes = [] if end is None else body[end:]
     export.skipped += runs(notes, "notes below the positions: not positions", "disclaimers")
     for row in notes:
         if "download" in row.text.lower():

@@ -67,6 +67,7 @@ def read_statement(path: Path, rows: Sequence[Row]) -> Export:
     headers: dict[str, Columns] = {}
     summaries: dict[str, Position] = {}
     base = "USD"
+    nav_cash: tuple[Row, Columns | None] | None = None
     for row in rows:
         if row.blank:
             continue
@@ -96,6 +97,10 @@ def read_statement(path: Path, rows: Sequence[Row]) -> Export:
                 base = value.upper()
         elif section == "cash report" and kind == "data":
             _cash(account, headers.get(section), row, body, base)
+        elif section == "net asset value" and words(body.cells[0] if body.cells else "") == "cash":
+            nav_cash = (row, headers.get(section))
+    if not account.cash and nav_cash is not None and base == "USD":
+        _nav_cash(account, *nav_cash)
     for name, skipped in others.items():
         export.skipped += runs(skipped, "not positions", f"{name} section")
     return export
@@ -153,6 +158,15 @@ def _cash(account: Account, columns: Columns | None, row: Row, body: Row, base: 
         account.cash[:] = [(row.line, label, value)]
     elif not account.cash:
         account.cash.append((row.line, label, value))
+
+
+def _nav_cash(account: Account, row: Row, columns: Columns | None) -> None:
+    """Without a Cash Report, the Net Asset Value section's Cash (in the base currency, USD)."""
+    if columns is None:
+        return
+    body = Row(row.line, row.cells[2:])
+    value = columns.number(body, columns.find("current total", "total"))
+    account.cash.append((row.line, "Net Asset Value Cash", value or 0.0))
 
 
 def read_flex(path: Path, rows: Sequence[Row]) -> Export:

@@ -1,7 +1,7 @@
 """A plain holdings CSV: a header naming a ticker and a shares column, and optionally a cost
 basis per share (`cost_basis`, `cost`, `average cost`), a total cost (`cost basis total`,
-`total cost`), an acquired date (`acquired`, `date acquired`, `open date`) and a price.
-Several rows of one ticker are its lots."""
+`total cost`), an acquired date (`acquired`, `date acquired`, `open date`, `purchase date`,
+`date`) and a price. Several rows of one ticker are its lots."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def read(path: Path, rows: Sequence[Row]) -> Export:
         ),
         price=("price", "last price", "last", "close"),
         value=("value", "market value"),
+        acquired=(
+            "acquired",
+            "date acquired",
+            "acquired date",
+            "open date",
+            "purchase date",
+            "date",
+        ),
     )
     account = Account("")
     for row in rows[start + 1 :]:
