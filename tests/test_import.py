@@ -335,3 +335,20 @@ def test_plain_csv_with_a_date_column(tmp_path: Path) -> None:
     export.write_text("symbol,quantity,avg_cost,date\nAAPL,10,$150.00,2023-06-15\n")
     portfolio, _, _ = imported(tmp_path, export)
     assert lots(portfolio, "AAPL") == [(10, 150.0, date(2023, 6, 15))]
+
+
+def test_a_fund_priced_neither_by_the_export_nor_the_model_is_refused(tmp_path: Path) -> None:
+    export = tmp_path / "holdings.csv"
+    export.write_text("ticker,shares\nVOO,10\n")  # the model has no price for VOO
+    code, _, err = invoke("import", str(export), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2
+    assert f"{export}:2: price is missing for VOO, and model us-equity has no price" in err
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_a_negative_cost_basis_is_refused_where_it_sits(tmp_path: Path) -> None:
+    export = tmp_path / "holdings.csv"
+    export.write_text("ticker,shares,cost_basis\nAAPL,10,-5\n")
+    code, _, err = invoke("import", str(export), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2
+    assert f"{export}:2: cost_basis '-5' is below zero" in err

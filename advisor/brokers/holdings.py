@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -94,8 +95,15 @@ def _value(position: Position) -> float | None:
 
 
 def import_account(
-    export: Export, account: Account, index: TickerIndex, model_name: str, file_day: date
+    export: Export,
+    account: Account,
+    index: TickerIndex,
+    model_name: str,
+    file_day: date,
+    model_priced: Container[str] = frozenset(),
 ) -> Imported:
+    """The account's holdings by the model's ticker; `model_priced` are the tickers the model
+    has a price for (a holding neither priced there nor by the export is refused)."""
     skipped = [*export.skipped, *account.skipped]
     cash = sum(value for _, _, value in account.cash)
     cash_rows = [f"line {line} {label} {value:,.2f}" for line, label, value in account.cash]
@@ -141,6 +149,13 @@ def import_account(
             price = value / shares if value > 0 else None
         if price is not None and 0 < price <= MAX_PRICE:
             prices[ticker] = price
+        elif ticker not in model_priced:
+            raise InputError(
+                Location(export.path, rows[0].line, "price"),
+                f"is missing for {ticker}, and model {model_name} has no price for it",
+                value=None if price is None else f"{price:g}",
+                fix="give the export with its prices, or add the holding's price: by hand",
+            )
     dated = export.as_of is not None
     skipped.sort(key=lambda entry: entry.line)
     return Imported(

@@ -53,7 +53,9 @@ def import_positions(
     chosen = choose_account(export, account)
     name = model or DEFAULT_MODEL
     market = cached_model(resolve_model_folder(name, relative_to=out.parent))
-    imported = import_account(export, chosen, market.tickers, name, file_day(export_path))
+    securities = market.securities
+    priced = frozenset(securities.index[securities["price"].fillna(0) > 0])
+    imported = import_account(export, chosen, market.tickers, name, file_day(export_path), priced)
     if not imported.holdings and imported.cash <= 0:
         raise InputError(
             Location(export_path),

@@ -327,6 +327,16 @@ class Fields:
             kind=self.text(row, "kind"),
         )
         each = number(row, at["cost_each"])
+        for name, cost in (("cost_total", found.cost_total), ("cost_each", each)):
+            if cost is not None and cost < 0 and (found.shares or 0) > 0:
+                index = at[name]
+                assert index is not None
+                raise InputError(
+                    Location(self.columns.path, row.line, self.columns.header.cells[index]),
+                    "is below zero",
+                    value=self.columns.cell(row, index),
+                    fix="a cost basis is 0 or more; correct the row or leave the cell empty",
+                )
         if found.cost_total is None and each is not None and found.shares is not None:
             found.cost_total = each * found.shares
         acquired = date_cell(self.columns, row, at["acquired"])

@@ -12,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from advisor.brokers.table import Account, Columns, Export, Fields, Row, first_row, runs, words
+from advisor.brokers.table import (
+    Account,
+    Columns,
+    Export,
+    Fields,
+    Row,
+    Skipped,
+    first_row,
+    runs,
+    words,
+)
 
 BROKER = "Vanguard"
 
@@ -45,7 +55,11 @@ def read(path: Path, rows: Sequence[Row]) -> Export:
         if _is_holdings_header(row):
             fields = Fields(Columns(path, row), value=("total value",))
             continue
-        assert fields is not None  # the file starts with a holdings header
+        if fields is None:  # a line above the first header
+            export.skipped.append(
+                Skipped(row.line, row.text[:40], "before the header: not a position")
+            )
+            continue
         number = row.cells[0]
         if number not in accounts:
             accounts[number] = Account("", number)
