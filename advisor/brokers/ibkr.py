@@ -37,10 +37,10 @@ from advisor.brokers.table import (
 )
 
 BROKER = "Interactive Brokers"
-KINDS = {"header", "data", "total", "subtotal", "notes", "headernote"}
-POSITIONS = {"open positions", "long open positions", "short open positions"}
-STOCKS = {"stocks", "stk", "etf", "fund", "funds"}
-FLEX_FRAME = {"bof", "boa", "bos", "eos", "eoa", "eof", "msg"}
+KINDS = frozenset({"header", "data", "total", "subtotal", "notes", "headernote"})
+POSITIONS = frozenset({"open positions", "long open positions", "short open positions"})
+STOCKS = frozenset({"stocks", "stk", "etf", "fund", "funds"})
+FLEX_FRAME = frozenset({"bof", "boa", "bos", "eos", "eoa", "eof", "msg"})
 
 
 def recognise_statement(rows: Sequence[Row]) -> bool:

@@ -11,8 +11,15 @@ from advisor.brokers.files import notes, portfolio_yaml, quotes_csv
 from advisor.brokers.holdings import Imported, choose_account, import_account
 from advisor.errors import InputError, Location
 from advisor.market import cached_model, resolve_model_folder
+from advisor.market.model import SHIPPED
 from advisor.prices import file_day
-from advisor.writing import Outputs, check_file_target, refusal, refuse_overwrites
+from advisor.writing import (
+    Outputs,
+    check_file_target,
+    refusal,
+    refuse_inside,
+    refuse_overwrites,
+)
 
 DEFAULT_MODEL = "us-equity"
 
@@ -46,6 +53,7 @@ def import_positions(
     for option, path in targets:
         check_file_target(path, option)
     refuse_overwrites(targets, [("the export", export_path)])
+    refuse_inside(targets, SHIPPED, "the shipped models folder")
     for option, path in targets if not force else ():
         if path.exists():
             raise refusal(option, path, "exists", fix="give --force to replace it, or another name")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 from advisor.brokers.numbers import amount
 from advisor.errors import InputError, Location
@@ -162,6 +163,8 @@ _DATE_FORMATS = (
     "%Y/%m/%d",
     "%m/%d/%Y",
     "%m/%d/%y",
+    "%d/%m/%Y",  # a Flex Query set to dd/MM/yyyy; US order is tried first
+    "%d.%m.%Y",
     "%Y%m%d",
     "%b-%d-%Y",
     "%b %d, %Y",
@@ -257,46 +260,48 @@ def first_row(rows: Sequence[Row], test: Callable[[Row], bool]) -> int | None:
 
 
 # Each figure of a position row under the names brokers give it (compared by words).
-SPELLINGS = {
-    "symbol": ("symbol", "ticker"),
-    "description": ("description", "investment name", "security description", "name"),
-    "shares": ("quantity", "qty quantity", "qty", "shares"),
-    "price": ("last price", "price", "share price", "close price", "markprice", "last"),
-    "value": (
-        "current value",
-        "mkt val market value",
-        "market value",
-        "total value",
-        "value",
-        "positionvalue",
-    ),
-    "cost_total": (
-        "cost basis total",
-        "cost basis",
-        "total cost",
-        "total cost basis",
-        "costbasismoney",
-    ),
-    "cost_each": (
-        "average cost basis",
-        "cost basis per share",
-        "avg cost",
-        "average cost",
-        "cost share",
-        "cost price",
-        "costbasisprice",
-        "unit cost",
-    ),
-    "acquired": (
-        "date acquired",
-        "acquired",
-        "open date",
-        "acquisition date",
-        "opendatetime",
-        "open",
-    ),
-    "kind": ("security type", "asset type", "asset category", "assetclass"),
-}
+SPELLINGS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "symbol": ("symbol", "ticker"),
+        "description": ("description", "investment name", "security description", "name"),
+        "shares": ("quantity", "qty quantity", "qty", "shares"),
+        "price": ("last price", "price", "share price", "close price", "markprice", "last"),
+        "value": (
+            "current value",
+            "mkt val market value",
+            "market value",
+            "total value",
+            "value",
+            "positionvalue",
+        ),
+        "cost_total": (
+            "cost basis total",
+            "cost basis",
+            "total cost",
+            "total cost basis",
+            "costbasismoney",
+        ),
+        "cost_each": (
+            "average cost basis",
+            "cost basis per share",
+            "avg cost",
+            "average cost",
+            "cost share",
+            "cost price",
+            "costbasisprice",
+            "unit cost",
+        ),
+        "acquired": (
+            "date acquired",
+            "acquired",
+            "open date",
+            "acquisition date",
+            "opendatetime",
+            "open",
+        ),
+        "kind": ("security type", "asset type", "asset category", "assetclass"),
+    }
+)
 
 
 class Fields:
