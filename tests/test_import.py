@@ -352,3 +352,18 @@ def test_a_negative_cost_basis_is_refused_where_it_sits(tmp_path: Path) -> None:
     code, _, err = invoke("import", str(export), "--out", str(tmp_path / "p.yaml"))
     assert code == 2
     assert f"{export}:2: cost_basis '-5' is below zero" in err
+
+
+def test_schwab_single_account_export(tmp_path: Path) -> None:
+    """One account's export: the account named in the title, which may follow a blank line,
+    and dated month first."""
+    lines = SCHWAB.read_text().splitlines()
+    start = lines.index('"Roth IRA ...456"')
+    export = tmp_path / "Roth_IRA-Positions-2026-11-27.csv"
+    title = '"Positions for account Roth IRA ...456 as of 04:05 PM ET, 11/27/2026","",""'
+    export.write_text("\n".join(["", title, '"",""', *lines[start + 1 :]]) + "\n")
+    portfolio, out, _ = imported(tmp_path, export)
+    assert shares(portfolio) == {"AMZN": 25}
+    assert portfolio.cash == 500.00
+    assert portfolio.account == "Roth IRA ...456"
+    assert quotes(out)["AMZN"] == (230.40, "2026-11-27")

@@ -22,7 +22,7 @@ _MUTUAL_FUND_SYMBOL = re.compile(r"^[A-Z]{4}X$")
 _FUND_WORDS = ("etf", "fund", "trust", "index", "portfolio", "admiral", "investor", "closed end")
 # An option: OCC symbols (AAPL261218C00200000), Fidelity's " -NVDA261218C200", Schwab's
 # "AAPL 12/18/2026 200.00 C".
-_OPTION = re.compile(r"^-|^[A-Z.]{1,6}\s?\d{6}[CP]\d+|\d{1,2}/\d{1,2}/\d{2,4} .*[CP]$")
+_OPTION = re.compile(r"^-|^[A-Z.]{1,6}\s*\d{6}[CP]\d+|\d{1,2}/\d{1,2}/\d{2,4} .*[CP]$")
 
 
 @dataclass(frozen=True)

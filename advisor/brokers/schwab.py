@@ -28,8 +28,16 @@ def _is_header(row: Row) -> bool:
     return "symbol" in names and bool(names & {"qty quantity", "quantity"})
 
 
+def _title(rows: Sequence[Row]) -> int | None:
+    """The index of the title line: the first line that is not blank."""
+    start = next((i for i, row in enumerate(rows) if not row.blank), None)
+    if start is None or not _TITLE.match(rows[start].cells[0]):
+        return None
+    return start
+
+
 def recognise(rows: Sequence[Row]) -> bool:
-    return bool(rows) and bool(rows[0].cells) and bool(_TITLE.match(rows[0].cells[0]))
+    return _title(rows) is not None
 
 
 def _account(text: str) -> Account:
@@ -41,15 +49,17 @@ def _account(text: str) -> Account:
 
 
 def read(path: Path, rows: Sequence[Row]) -> Export:
-    title = rows[0].cells[0]
-    export = Export(path, BROKER, [], [Skipped(rows[0].line, "title", "not a position")])
+    start = _title(rows)
+    assert start is not None  # recognise() said so
+    title = rows[start].cells[0]
+    export = Export(path, BROKER, [], [Skipped(rows[start].line, "title", "not a position")])
     export.as_of = date_in(title)
     single = _TITLE.match(title)
     named = single["account"] if single and single["account"] else None
     account: Account | None = _account(named) if named else None
     fields: Fields | None = None
     pending_name: Row | None = None
-    for row in rows[1:]:
+    for row in rows[start + 1 :]:
         if row.blank:
             continue
         first = row.cells[0]
