@@ -9,6 +9,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -367,3 +368,42 @@ def test_schwab_single_account_export(tmp_path: Path) -> None:
     assert portfolio.cash == 500.00
     assert portfolio.account == "Roth IRA ...456"
     assert quotes(out)["AMZN"] == (230.40, "2026-11-27")
+
+
+JUNK = ("", "abc", "--", "$", "(", '"', ",,,,", "1e400", "-5", "NaN", "Account Total",
+        "Pending Activity", "9" * 30, "2026-13-45", "SPAXX**", "BRK B", "\u202e")  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_mutated_export_imports_or_is_refused_never_crashes(tmp_path: Path, seed: int) -> None:
+    """Lines deleted, duplicated, swapped or cut, cells replaced by junk: the import ends with
+    exit 0 (and the file validates) or 2, never a traceback."""
+    rng = np.random.default_rng(seed)
+    exports = sorted(BROKERS.rglob("*.csv"))
+    lines = exports[seed % len(exports)].read_text(encoding="utf-8-sig").splitlines()
+    for _ in range(int(rng.integers(1, 4))):
+        at = int(rng.integers(len(lines)))
+        action = int(rng.integers(4))
+        if action == 0:
+            del lines[at]
+        elif action == 1:
+            lines.insert(at, lines[at])
+        elif action == 2:
+            lines = lines[:at]
+        else:
+            cells = lines[at].split(",")
+            cells[int(rng.integers(len(cells)))] = str(rng.choice(JUNK))
+            lines[at] = ",".join(cells)
+        if not lines:
+            break
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "p.yaml"
+    account = {FIDELITY.name: "Z12345678", SCHWAB.name: "123", VANGUARD.name: "12345678",
+               FLEX.name: "Taxable"}.get(exports[seed % len(exports)].name)  # fmt: skip
+    options = ["--account", account] if account else []
+    code, _, err = invoke("import", str(export), "--out", str(out), *options)
+    assert code in (0, 2), err
+    assert "internal error" not in err
+    if code == 0:
+        assert invoke("validate", str(out))[0] == 0
