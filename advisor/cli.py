@@ -502,7 +502,14 @@ def import_export(
             help="The quotes CSV of the export's prices (default: <out stem>-prices.csv).",
         ),
     ] = None,
-    model: ModelOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="The model whose tickers the holdings are matched to, written as model: "
+            "(default us-equity).",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
 ) -> None:
     """Write a portfolio file from a broker's positions export (and its prices as a quotes
