@@ -491,6 +491,67 @@ def apply(
     _run(body)
 
 
+@app.command("import")
+def import_export(
+    export: Annotated[
+        Path,
+        typer.Argument(
+            help="A positions export: Fidelity, Charles Schwab, Vanguard, Interactive Brokers "
+            "(Activity Statement or Flex Query) or a plain CSV of ticker and shares.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The portfolio file to write.")] = Path(
+        "portfolio.yaml"
+    ),
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", help="The account to import (name or number, or a unique part of it)."
+        ),
+    ] = None,
+    prices_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices-out",
+            metavar="FILE",
+            help="The quotes CSV of the export's prices (default: <out stem>-prices.csv).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="The model whose tickers the holdings are matched to, written as model: "
+            "(default us-equity).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
+) -> None:
+    """Write a portfolio file from a broker's positions export (and its prices as a quotes
+    file); every row not imported is listed with the reason."""
+
+    def body() -> None:
+        from advisor.brokers.importer import import_positions
+
+        done = import_positions(
+            export, out, prices_out=prices_out, account=account, model=model, force=force
+        )
+        imported = done.imported
+        for line in done.notes:
+            _echo(line, err=True)
+        _echo(
+            f"wrote {done.out}: {len(imported.holdings)} holdings, cash {imported.cash:,.2f} "
+            f"({imported.export.broker}, account {imported.account.label})",
+            err=True,
+        )
+        if done.prices_out is not None:
+            _echo(f"wrote {done.prices_out}: {len(imported.prices)} prices as of "
+                  f"{imported.as_of.isoformat()}", err=True)  # fmt: skip
+
+    _run(body)
+
+
 @app.command()
 def validate(portfolio: PortfolioArg, model: ModelOpt = None, run_date: DateOpt = None) -> None:
     """Check a portfolio file against the schema and the model; print errors, and warnings

@@ -1,0 +1,1 @@
+"""Brokers' positions exports read into portfolio files (`advisor import`)."""
