@@ -28,6 +28,7 @@ model_app = typer.Typer(no_args_is_help=True, help="Build, show and check market
 app.add_typer(model_app, name="model")
 
 T = TypeVar("T")
+MAX_LISTED = 30  # skipped rows listed one a line; the rest counted
 PortfolioArg = Annotated[Path, typer.Argument(help="Portfolio YAML file.", show_default=False)]
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="Size bands: cumulative or russell.")]
 ModelOpt = Annotated[
@@ -425,7 +426,8 @@ def apply(
         Path,
         typer.Option(
             "--fills",
-            help="CSV of executed fills: ticker,side,shares,price[,date].",
+            help="CSV of executed fills: ticker,side,shares,price[,date], the basket's "
+            "columns, or a broker's trade export (Fidelity, Schwab, Vanguard, IBKR).",
             show_default=False,
         ),
     ],
@@ -464,6 +466,12 @@ def apply(
         done = apply_fills(
             proposal, fills, portfolio=portfolio, lot_rule=rule, allow_price_move=allow_price_move
         )
+        if done.layout != "plain":
+            _echo(f"read {fills} as {done.layout}", err=True)
+        for skipped in done.skipped[:MAX_LISTED]:
+            _echo(f"  skipped {skipped}", err=True)
+        if len(done.skipped) > MAX_LISTED:
+            _echo(f"  and {len(done.skipped) - MAX_LISTED} more row(s) skipped", err=True)
         for ticker, (before, after) in done.shares.items():
             _echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
