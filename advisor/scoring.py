@@ -17,6 +17,7 @@ from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
 from advisor.market.holdings import with_portfolio_funds
 from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, prices_file, resolve_tickers
+from advisor.portfolio.tickers import FormerTickers
 from advisor.prices import (
     PriceBook,
     PriceOptions,
@@ -101,13 +102,23 @@ def load_book(loaded: LoadedPortfolio, model: MarketModel, options: PriceOptions
     return price_book(given, listed, model.tickers)
 
 
+def former_tickers(model: MarketModel) -> FormerTickers:
+    """The model's tickers of earlier years, to explain a ticker it lacks."""
+
+    def listed() -> dict[str, str]:
+        stocks = model.stocks
+        return stocks.loc[stocks["listed"], "name"].astype(str).to_dict()
+
+    return FormerTickers(model.folder, listed)
+
+
 def positions(
     loaded: LoadedPortfolio, model: MarketModel, book: PriceBook | None = None
 ) -> pd.DataFrame:
     """Shares, price (see advisor/prices.py for which one), its source and date, and value of
     each holding."""
     book = book or PriceBook()
-    tickers = resolve_tickers(loaded, model.tickers, model.name)
+    tickers = resolve_tickers(loaded, model.tickers, model.name, former_tickers(model))
     columns = ["name", "type", "price", "price_source", "price_date"]
     holdings = loaded.portfolio.holdings
     order = [tickers[i] for i in range(len(holdings))]

@@ -119,7 +119,7 @@ def test_rebalance_says_the_file_has_no_target(tmp_path: Path) -> None:
 
 # One case per kind of bad input: (file or content, line, field)
 BAD = {
-    "malformed": ("bad_syntax.yaml", 4, "YAML syntax error"),
+    "malformed": ("bad_syntax.yaml", 3, "YAML syntax error"),
     "tab": ("bad_tab.yaml", 3, "tab"),
     "unknown key": ("bad_unknown_key.yaml", 6, "limits.max_turnvoer"),
     "unknown ticker": ("bad_tickers.yaml", 8, "holdings[3].ticker 'BRK.X'"),
