@@ -107,7 +107,8 @@ def former_tickers(model: MarketModel) -> FormerTickers:
 
     def listed() -> dict[str, str]:
         stocks = model.stocks
-        return stocks.loc[stocks["listed"], "name"].astype(str).to_dict()
+        names: dict[str, str] = stocks.loc[stocks["listed"], "name"].astype(str).to_dict()
+        return names
 
     return FormerTickers(model.folder, listed)
 

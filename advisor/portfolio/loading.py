@@ -550,9 +550,10 @@ def _share_hint(kind: str, loc: tuple[str | int, ...], value: object) -> tuple[s
                 "is a percent, not a fraction",
                 f"write {_fraction(fraction)} for {value.strip()}",
             )
-    plain = isinstance(value, int | float) and not isinstance(value, bool)
-    if kind in ("less_than_equal", "less_than") and plain and 2 < float(value) <= 100 * upper:
-        fraction = float(value) / 100
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    above = kind in ("less_than_equal", "less_than")
+    if above and number is not None and 2 < number <= 100 * upper:
+        fraction = float(number) / 100
         return (
             "is out of range",
             f"must be <= {upper:g}; write {_fraction(fraction)} for {value:g}%",
