@@ -15,9 +15,9 @@ from advisor.concentration import largest
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
+from advisor.market.former import FormerTickers
 from advisor.market.holdings import with_portfolio_funds
 from advisor.portfolio.loading import LoadedPortfolio, load_portfolio, prices_file, resolve_tickers
-from advisor.portfolio.tickers import FormerTickers
 from advisor.prices import (
     PriceBook,
     PriceOptions,
@@ -119,7 +119,7 @@ def positions(
     """Shares, price (see advisor/prices.py for which one), its source and date, and value of
     each holding."""
     book = book or PriceBook()
-    tickers = resolve_tickers(loaded, model.tickers, model.name, former_tickers(model))
+    tickers = resolve_tickers(loaded, model.tickers, model.name, former_tickers(model).advice)
     columns = ["name", "type", "price", "price_source", "price_date"]
     holdings = loaded.portfolio.holdings
     order = [tickers[i] for i in range(len(holdings))]

@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
 from advisor.portfolio import yaml_nodes
 from advisor.portfolio.model import Portfolio
-from advisor.portfolio.tickers import FormerTickers, TickerIndex
+from advisor.portfolio.tickers import TickerIndex
 
 BUY_SOURCES = ("holdings", "funds", "all")  # lower case only: 'ALL' is the ticker of Allstate
 
@@ -95,7 +95,7 @@ def resolve_tickers(
     loaded: LoadedPortfolio,
     index: TickerIndex,
     model_name: str,
-    former: FormerTickers | None = None,
+    former: Callable[[str], str | None] | None = None,
 ) -> dict[int, str]:
     """Map each holding's position to the model's display ticker; check the limits' tickers.
     An unknown ticker is explained by `former` (renamed or delisted) where the model knows it,
@@ -651,7 +651,7 @@ class _Guessing:
     """The index to guess from (and the model's former tickers), for the first MAX_GUESSES
     calls; then None."""
 
-    def __init__(self, index: TickerIndex, former: FormerTickers | None) -> None:
+    def __init__(self, index: TickerIndex, former: Callable[[str], str | None] | None) -> None:
         self.index = index
         self.former = former
         self.calls = 0
@@ -666,7 +666,7 @@ def _unknown_ticker(
 ) -> InputError:
     advice = None
     if guessing is not None and guessing.former is not None:
-        advice = guessing.former.advice(ticker)
+        advice = guessing.former(ticker)
     guess = guessing.index.suggest(ticker) if guessing is not None and not advice else None
     fix = f"did you mean {guess!r}?" if guess else "check the spelling, or add it to the model"
     fix = advice or fix
