@@ -95,14 +95,24 @@ LAYOUTS = (
         },
         marks=("date",),
     ),
-    Layout(  # this tool's basket (--basket), filled in: its own columns
-        "basket",
+    Layout(  # this tool's baskets (--basket, either format) and other order or fill lists
+        "order columns",
         {
-            "ticker": ("symbol",),
-            "side": ("side", "action"),
-            "shares": ("quantity",),
-            "price": ("fill price", "price", "limit price", "lmtprice", "reference price"),
-            "date": ("date", "trade date"),
+            "ticker": ("symbol", "ticker"),
+            "side": ("side", "action", "buy/sell", "b/s", "transaction type"),
+            "shares": ("quantity", "qty", "shares", "filled quantity", "filled qty"),
+            "price": (
+                "fill price",
+                "avg price",
+                "average price",
+                "execution price",
+                "price",
+                "price ($)",
+                "limit price",
+                "lmtprice",
+                "reference price",
+            ),
+            "date": ("date", "trade date", "tradedate", "datetime", "date/time"),
         },
     ),
 )
@@ -186,6 +196,9 @@ def read_table(path: Path) -> FillTable:
             "is empty",
             fix="start with the header ticker,side,shares,price[,date]",
         )
+    line, values = lines[0]
+    if {v.strip().lower() for v in values} <= set(PLAIN_REQUIRED + PLAIN_OPTIONAL):
+        return _plain_table(path, line, values, lines[1:])  # strict, as it always was
     for at, (_, values) in enumerate(lines):
         names = [v.strip().lower() for v in values]
         for layout in LAYOUTS:
@@ -193,7 +206,7 @@ def read_table(path: Path) -> FillTable:
             if columns is not None:
                 return _broker_table(layout, columns, values, lines[at + 1 :])
     line, values = lines[0]
-    return _plain_table(path, line, values, lines[1:])
+    return _plain_table(path, line, values, lines[1:])  # its header is refused, and why
 
 
 def _plain_table(

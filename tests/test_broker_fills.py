@@ -119,7 +119,7 @@ def test_the_basket_as_written_is_read_as_fills_at_its_reference_prices(
     assert invoke("rebalance", portfolio, "--basket", basket)[0] == 0
     code, out, err = invoke("apply", proposal, "--fills", basket)
     assert code == 0, err
-    assert f"read {basket} as basket" in err
+    assert f"read {basket} as order columns" in err
     assert f"with {len(rotation_proposal['trades'])} fill(s)" in out
     cash = 40000 - math.fsum(
         (1 if t["side"] == "BUY" else -1) * t["shares"] * t["price"]
@@ -216,3 +216,18 @@ def test_the_plain_layout_keeps_its_strict_numbers(
     code, _, err = invoke("apply", proposal, "--fills", fills)
     assert code == 2
     assert "price '1,190' is not a positive number" in err and "no $" in err
+
+
+def test_other_order_column_names_are_read_with_the_brokers_numbers(
+    setup: Callable[..., tuple[Path, Path]], tmp_path: Path
+) -> None:
+    portfolio, proposal = setup()
+    fills = tmp_path / "orders.csv"
+    fills.write_text('Ticker,Action,Qty,Avg Price\nNVDA,Sell,55,"$1,90.00"\nXOM,SLD,5,151.00\n')
+    code, out, err = invoke("apply", proposal, "--fills", fills)
+    assert code == 0, err
+    assert f"read {fills} as order columns" in err and "with 2 fill(s)" in out
+    held = {h.ticker: h.shares for h in load_portfolio(portfolio).portfolio.holdings}
+    assert (held["NVDA"], held["XOM"]) == (245, 115)
+    cash = load_portfolio(portfolio).portfolio.cash
+    assert cash == pytest.approx(40000 + 55 * 190 + 5 * 151, abs=0.005)

@@ -121,7 +121,7 @@ def test_ibkr_basket_market_and_limit_orders(tmp_path: Path) -> None:
     # the limit basket reads back as fills at its limit prices
     code, out, err = invoke("apply", proposal, "--fills", limit)
     assert code == 0, err
-    assert f"read {limit} as basket" in err and f"with {len(trades)} fill(s)" in out
+    assert f"read {limit} as order columns" in err and f"with {len(trades)} fill(s)" in out
 
 
 @pytest.mark.parametrize(
