@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -284,3 +285,25 @@ def test_a_ticker_the_model_lacks_is_explained(tmp_path: Path, ticker: str, word
     assert code == 2
     assert err.startswith(f"error: {path}:3: holdings[0].ticker '{ticker}' is not in model"), err
     assert words in err, err
+
+
+def test_ibkr_basket_writes_a_share_class_after_a_space() -> None:
+    """TWS spells BRK.B as "BRK B"; the default basket keeps the tool's spelling."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from advisor.report.files import BasketFormat, basket_csv
+
+    trades = pd.DataFrame(
+        {"side": ["SELL"], "shares": [3.0], "price": [480.0], "value": [-1440.0], "cost": [0.5]}
+        | {"reason": ["target"]},
+        index=["BRK.B"],
+    )
+    quote = SimpleNamespace(source="model", day_text="2026-02-10")
+    proposal: Any = SimpleNamespace(
+        plan=SimpleNamespace(trades=trades), trade_quotes={"BRK.B": quote}
+    )
+    ibkr = basket_csv(proposal, 10, BasketFormat.ibkr).splitlines()
+    assert ibkr[1] == "SELL,3,BRK B,STK,SMART,USD,DAY,LMT,479.52"
+    assert basket_csv(proposal).splitlines()[1].startswith("BRK.B,SELL,3,MARKET,DAY,480.0,")
