@@ -98,8 +98,8 @@ LAYOUTS = (
     Layout(  # this tool's baskets (--basket, either format) and other order or fill lists
         "order columns",
         {
-            "ticker": ("symbol", "ticker"),
-            "side": ("side", "action", "buy/sell", "b/s", "transaction type"),
+            "ticker": ("symbol", "ticker", "instrument"),
+            "side": ("side", "action", "buy/sell", "b/s", "transaction type", "trans code"),
             "shares": ("quantity", "qty", "shares", "filled quantity", "filled qty"),
             "price": (
                 "fill price",
@@ -112,7 +112,7 @@ LAYOUTS = (
                 "lmtprice",
                 "reference price",
             ),
-            "date": ("date", "trade date", "tradedate", "datetime", "date/time"),
+            "date": ("date", "trade date", "activity date", "tradedate", "datetime", "date/time"),
         },
     ),
 )
