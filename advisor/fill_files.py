@@ -20,6 +20,7 @@ from pathlib import Path
 from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
+from advisor.portfolio.tickers import ticker_key
 
 FILLS_BYTES = 10 * MB  # far above any real fills file
 PLAIN_REQUIRED = ("ticker", "side", "shares", "price")
@@ -294,3 +295,25 @@ def _side(text: str) -> Side | None:
     if SELL_WORDS.fullmatch(action):
         return Side.SELL
     return None
+
+
+def drop_earlier(table: FillTable, run_date: date | None, tickers: set[str]) -> None:
+    """A broker's history spans days. When some of its trades of the proposal's tickers are
+    dated on or after the proposal's run date, the rows dated before it are no fills of the
+    proposal: they are skipped and listed. When none is, every row is kept (the run date may
+    be a day given with --date)."""
+    if run_date is None or not table.layout.broker:
+        return
+    days = {row.line: parse_day(row.values.get("date", "")) for row in table.rows}
+    ours = [days[row.line] for row in table.rows if ticker_key(row.values["ticker"]) in tickers]
+    if not any(day is not None and day >= run_date for day in ours):
+        return
+    kept = []
+    for row in table.rows:
+        day = days[row.line]
+        if day is not None and day < run_date:
+            why = f"{row.values['ticker']}: dated {day}, before the proposal's run date {run_date}"
+            table.skipped.append(Skipped(row.line, why))
+        else:
+            kept.append(row)
+    table.rows[:] = kept

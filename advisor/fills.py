@@ -13,6 +13,7 @@ unless every fill is valid. Fills are applied as a set: their order in the file 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from advisor.fill_files import (
     FillTable,
     Skipped,
     broker_number,
+    drop_earlier,
     parse_day,
     read_table,
 )
@@ -93,6 +95,7 @@ def apply_fills(
     orders = read_orders(proposal_path)
     _check_trades(proposal_path, orders.trades)
     table = read_table(fills_path)
+    drop_earlier(table, _run_date(proposal_path), {ticker_key(t.ticker) for t in orders.trades})
     path = portfolio or Path(orders.inputs.portfolio)
     fix = (
         "run apply from the folder where rebalance was run, or give --portfolio PATH"
@@ -157,6 +160,15 @@ def apply_fills(
         table.layout.name,
         tuple(table.skipped),
     )
+
+
+def _run_date(path: Path) -> date | None:
+    """The proposal's run date (`inputs.run_date`; older proposals have none)."""
+    try:
+        day = json.loads(path.read_bytes())["inputs"].get("run_date") or ""
+        return date.fromisoformat(day) if day else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _sells_all(trade: Order, loaded: LoadedPortfolio) -> bool:

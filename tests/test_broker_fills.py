@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +43,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, int, float]], list[str]]] = {
             "line 13: not a buy or sell of shares (action 'DIVIDEND RECEIVED",
             "line 14: not a buy or sell of shares (action 'REINVESTMENT",
             "line 15: not a buy or sell of shares (action 'INTEREST EARNED",
-            "line 16: AAPL: not a trade of the proposal",
+            "line 16: AAPL: dated 2026-11-20, before the proposal's run date 2026-11-28",
             "line 17: not a buy or sell of shares (action 'Electronic Funds Transfer",
             "line 21: not a row of the table: 'The data and information",
             "line 23: not a row of the table: 'Date downloaded",
@@ -65,7 +66,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, int, float]], list[str]]] = {
             "line 11: not a buy or sell of shares (action 'Reinvest Shares'): SWVXX",
             "line 12: not a buy or sell of shares (action 'Bank Interest')",
             "line 13: not a buy or sell of shares (action 'MoneyLink Transfer')",
-            "line 14: AAPL: not a trade of the proposal",
+            "line 14: AAPL: dated 2026-11-24, before the proposal's run date 2026-11-28",
             "line 15: not a buy or sell of shares (no action)",
         ],
     ),
@@ -89,12 +90,20 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, int, float]], list[str]]] = {
 }
 
 
+def run_on(proposal: Path, day: str) -> None:
+    """Date the proposal as if made with --date DAY (the exports are dated 2026-11-28)."""
+    data = json.loads(proposal.read_text())
+    data["inputs"]["run_date"] = day
+    proposal.write_text(json.dumps(data, indent=2) + "\n")
+
+
 @pytest.mark.parametrize("name", sorted(EXPORTS))
 def test_a_brokers_export_applies_its_fills_and_lists_what_it_skips(
     name: str, setup: Callable[..., tuple[Path, Path]]
 ) -> None:
     layout, fills, skipped = EXPORTS[name]
     portfolio, proposal = setup()
+    run_on(proposal, "2026-11-28")
     code, out, err = invoke("apply", proposal, "--fills", FIXTURES / name)
     assert code == 0, err
     assert f"read {FIXTURES / name} as {layout}" in err
@@ -231,3 +240,40 @@ def test_other_order_column_names_are_read_with_the_brokers_numbers(
     assert (held["NVDA"], held["XOM"]) == (245, 115)
     cash = load_portfolio(portfolio).portfolio.cash
     assert cash == pytest.approx(40000 + 55 * 190 + 5 * 151, abs=0.005)
+
+
+SCHWAB_HEADER = '"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"\n'
+
+
+def test_a_history_passes_over_trades_before_the_proposals_run_date(
+    setup: Callable[..., tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """An earlier purchase of a ticker the proposal now sells is no fill of it."""
+    portfolio, proposal = setup()
+    run_on(proposal, "2026-11-28")
+    fills = tmp_path / "history.csv"
+    fills.write_text(
+        SCHWAB_HEADER
+        + '"11/28/2026","Sell","NVDA","NVIDIA CORP","55","$190.10","$0.02","$10,455.48"\n'
+        + '"11/20/2026","Buy","NVDA","NVIDIA CORP","20","$180.00","","-$3,600.00"\n'
+    )
+    code, _, err = invoke("apply", proposal, "--fills", fills)
+    assert code == 0, err
+    assert (
+        "skipped line 3: NVDA: dated 2026-11-20, before the proposal's run date 2026-11-28" in err
+    )
+    held = {h.ticker: h.shares for h in load_portfolio(portfolio).portfolio.holdings}
+    assert held["NVDA"] == 245
+
+
+def test_when_no_trade_is_dated_from_the_run_date_on_every_row_is_taken(
+    setup: Callable[..., tuple[Path, Path]],
+) -> None:
+    """A run date given with --date after the trades does not empty the export."""
+    _, proposal = setup()
+    run_on(proposal, "2026-12-05")
+    name = "schwab_transactions.csv"
+    code, out, err = invoke("apply", proposal, "--fills", FIXTURES / name)
+    assert code == 0, err
+    assert "line 14: AAPL: not a trade of the proposal" in err and "run date" not in err
+    assert f"with {len(EXPORTS[name][1])} fill(s)" in out
