@@ -1,5 +1,6 @@
-"""Reading a fills file: the plain layout (ticker,side,shares,price[,date]), the basket's own
-columns, and the brokers' execution and transaction exports, told apart by their header.
+"""Reading a fills file: the plain layout (ticker,side,shares,price[,date]), order columns (the
+baskets' own, and the like), and the brokers' execution and transaction exports, told apart by
+their header.
 
 A broker's export holds more than the fills: dividends, interest, transfers, trades of other
 securities, title lines before the table and disclaimers after it. Rows of the table that are
@@ -51,8 +52,8 @@ class Layout:
         return found if needed <= found.keys() and marked else None
 
 
-# Layouts as the brokers publish them (README, "Fills from a broker"). Checked in this order;
-# the plain layout is the file's first line when none of them matches.
+# Layouts as the brokers publish them (README, "Reviewing, sharing and applying a proposal").
+# Checked in this order, after the plain layout (a first line of its columns only).
 LAYOUTS = (
     Layout(  # Fidelity, Activity & Orders > History > Download (Accounts_History.csv)
         "Fidelity account history",
