@@ -21,14 +21,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: flags without a type, values with their metavar
     help="Where a portfolio stands on size and small-cap risks, and whole-share "
     "trades to tilt it. Never places orders.",
 )
-model_app = typer.Typer(no_args_is_help=True, help="Build, show and check market models.")
+model_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Build, show and check market models."
+)
 app.add_typer(model_app, name="model")
 
 T = TypeVar("T")
-PortfolioArg = Annotated[Path, typer.Argument(help="Portfolio YAML file.", show_default=False)]
+MAX_LISTED = 30  # skipped rows listed one a line; the rest counted
+PortfolioArg = Annotated[
+    Path, typer.Argument(metavar="PORTFOLIO", help="Portfolio YAML file.", show_default=False)
+]
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="Size bands: cumulative or russell.")]
 ModelOpt = Annotated[
     str | None,
@@ -59,6 +65,32 @@ MaxAgeOpt = Annotated[
         help="Warn about prices older than this many days before the run date.",
     ),
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from advisor import __version__
+
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass  # the options every command shares; the app's help says what it does
+
+
+def _wrote(paths: list[Path]) -> None:
+    """One line on standard error for each file a command wrote."""
+    for path in paths:
+        _echo(f"wrote {path}", err=True)
 
 
 def _price_options(prices: Path | None, run_date: str | None, max_age: int) -> Any:
@@ -165,6 +197,7 @@ def rebalance(
     portfolios: Annotated[
         list[Path],
         typer.Argument(
+            metavar="PORTFOLIO...",
             help="Portfolio YAML file; several files or folders make a batch (needs --out-dir).",
             show_default=False,
         ),
@@ -189,18 +222,30 @@ def rebalance(
         ),
     ] = None,
     output: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write the proposal: .csv trades, .json everything, .html a "
-            "self-contained review report, .md a short summary.",
+            "self-contained review report, .md a short summary (repeatable).",
         ),
     ] = None,
     basket: Annotated[
         Path | None,
-        typer.Option(help="Write a broker basket CSV (symbol, side, quantity, order type)."),
+        typer.Option(
+            metavar="FILE",
+            help="Write a broker basket CSV (symbol, side, quantity, order type).",
+        ),
     ] = None,
+    basket_format: Annotated[
+        str,
+        typer.Option(
+            "--basket-format",
+            metavar="FORMAT",
+            help="The basket's layout: default, or ibkr (Interactive Brokers BasketTrader).",
+        ),
+    ] = "default",
     limit_band: Annotated[
         float | None,
         typer.Option(
@@ -235,8 +280,9 @@ def rebalance(
                 cluster,
                 scheme,
                 model,
-                output,
+                output or [],
                 basket,
+                basket_format,
                 _price_options(prices, run_date, max_price_age),
             )
         )
@@ -251,6 +297,7 @@ def rebalance(
         from advisor.rebalance import propose
         from advisor.report.files import (
             OUTPUTS,
+            BasketFormat,
             basket_csv,
             basket_lots_csv,
             check_limit_band,
@@ -264,7 +311,9 @@ def rebalance(
         from advisor.report.terminal import print_view
         from advisor.writing import Outputs, refuse_inside, refuse_overwrites
 
-        targets = [(o, p) for o, p in (("--output", output), ("--basket", basket)) if p]
+        outputs = output or []
+        targets = [("--output", path) for path in outputs]
+        targets += [("--basket", basket)] if basket else []
         if basket is not None:  # the lots companion, written beside the basket when sells have lots
             targets.append(("--basket", lots_path(basket)))
         for option, path in targets:
@@ -272,7 +321,8 @@ def rebalance(
         refuse_overwrites(targets, [("the portfolio file", portfolio)])
         _refuse_model_folders(targets, model)
         require_regular_file(portfolio)
-        check_limit_band(limit_band, basket)
+        layout = _basket_format(basket_format, BasketFormat)
+        check_limit_band(limit_band, basket, layout)
         options = _price_options(prices, run_date, max_price_age)
         proposal = propose(portfolio, _scheme(scheme), model, prices=options)
         market = proposal.scored.model
@@ -285,19 +335,32 @@ def rebalance(
             refuse_stale_limits(proposal, limit_band, allow_stale_prices)
         if result.written:  # out of reach still writes the best proposal, then says why
             files = Outputs()
-            if output is not None:
-                files.add(output, proposal_text(proposal, document, output), "--output")
+            for path in outputs:
+                files.add(path, proposal_text(proposal, document, path), "--output")
             if basket is not None:
-                files.add(basket, basket_csv(proposal, limit_band), "--basket")
+                files.add(basket, basket_csv(proposal, limit_band, layout), "--basket")
                 lots = basket_lots_csv(document, replacing=lots_path(basket).exists())
                 if lots is not None:
                     files.add(lots_path(basket), lots, "--basket")
             files.commit()
+            _wrote(files.paths)
         error = result.error()
         if error is not None:
             raise error
 
     _run(body)
+
+
+def _basket_format(name: str, formats: Any) -> Any:
+    from advisor.errors import InputError, Location
+
+    try:
+        return formats(name)
+    except ValueError:
+        names = ", ".join(f.value for f in formats)
+        raise InputError(
+            Location("--basket-format"), "is not a basket format", value=name, fix=f"use {names}"
+        ) from None
 
 
 def _refuse_model_folders(targets: list[tuple[str, Path]], model: str | None) -> None:
@@ -319,8 +382,9 @@ def _rebalance_batch(
     cluster: str | None,
     scheme: str,
     model: str | None,
-    output: Path | None,
+    output: list[Path],
     basket: Path | None,
+    basket_format: str,
     prices: Any,
 ) -> int:
     from advisor.errors import InputError, Location
@@ -331,11 +395,13 @@ def _rebalance_batch(
             "is needed for several portfolios",
             fix="give a folder for the proposals, e.g. --out-dir proposals",
         )
-    if output is not None or basket is not None:
+    given = [name for name, value in (("--output", output), ("--basket", basket)) if value]
+    given += ["--basket-format"] if basket_format != "default" else []
+    if given:
         raise InputError(
-            Location("--output" if output else "--basket"),
+            Location(given[0]),
             "applies to one portfolio only",
-            fix="use --out-dir for a batch",
+            fix="use --out-dir for a batch (it writes each account's proposal as JSON)",
         )
     from collections import Counter
 
@@ -384,12 +450,19 @@ def _rebalance_batch(
             outputs.add(out_dir / f"{file.stem}.json", result.proposal_json, "--out-dir")
     outputs.add(out_dir / "summary.csv", batch_summary_csv(results), "--out-dir")
     outputs.commit()
+    proposals = len(outputs.paths) - 1
+    _echo(f"wrote {out_dir / 'summary.csv'} and {proposals} proposal(s) in {out_dir}", err=True)
     print_view(batch_view(results))
     return batch.exit_code(results)
 
 
 ProposalArg = Annotated[
-    Path, typer.Argument(help="Proposal JSON from `rebalance --output x.json`.", show_default=False)
+    Path,
+    typer.Argument(
+        metavar="PROPOSAL",
+        help="Proposal JSON from `rebalance --output x.json`.",
+        show_default=False,
+    ),
 ]
 
 
@@ -397,8 +470,13 @@ ProposalArg = Annotated[
 def review(
     proposal: ProposalArg,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Also write it again: .html report or .md summary."),
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Also write it again: .html report, .md summary or .json (repeatable).",
+        ),
     ] = None,
 ) -> None:
     """Show a saved proposal again: verdict, trades, before and after, checks."""
@@ -411,16 +489,20 @@ def review(
         from advisor.report.terminal import print_view
         from advisor.writing import Outputs, refuse_overwrites
 
-        if output is not None:
-            check_output_path(output, "--output", tuple(DOCUMENT_WRITERS))
-            refuse_overwrites([("--output", output)], [("the proposal it reviews", proposal)])
+        outputs = output or []
+        for path in outputs:
+            check_output_path(path, "--output", tuple(DOCUMENT_WRITERS))
+        targets = [("--output", path) for path in outputs]
+        refuse_overwrites(targets, [("the proposal it reviews", proposal)])
         require_regular_file(proposal)
         document = read_proposal(proposal)
         print_view(saved_view(document))
-        if output is not None:
+        if outputs:
             files = Outputs()
-            files.add(output, document_text(document, output), "--output")
+            for path in outputs:
+                files.add(path, document_text(document, path), "--output")
             files.commit()
+            _wrote(files.paths)
 
     _run(body)
 
@@ -432,7 +514,8 @@ def apply(
         Path,
         typer.Option(
             "--fills",
-            help="CSV of executed fills: ticker,side,shares,price[,date].",
+            help="CSV of executed fills: ticker,side,shares,price[,date], the basket's "
+            "columns, or a broker's trade export (Fidelity, Schwab, Vanguard, IBKR).",
             show_default=False,
         ),
     ],
@@ -473,6 +556,12 @@ def apply(
         done = apply_fills(
             proposal, fills, portfolio=portfolio, lot_rule=rule, allow_price_move=allow_price_move
         )
+        if done.layout != "plain":
+            _echo(f"read {fills} as {done.layout}", err=True)
+        for skipped in done.skipped[:MAX_LISTED]:
+            _echo(f"  skipped {skipped}", err=True)
+        if len(done.skipped) > MAX_LISTED:
+            _echo(f"  and {len(done.skipped) - MAX_LISTED} more row(s) skipped", err=True)
         for ticker, (before, after) in done.shares.items():
             _echo(f"{ticker:<8} {before:>12,.6g} -> {after:,.6g} shares")
         typer.echo(f"{'cash':<8} {done.cash_before:>12,.2f} -> {done.cash_after:,.2f}")
@@ -487,6 +576,7 @@ def apply(
             f"updated {done.portfolio} with {len(done.fills)} fill(s); "
             f"the previous file is {done.backup}"
         )
+        _wrote([done.portfolio, done.backup])
 
     _run(body)
 
@@ -675,6 +765,7 @@ def model_build(
         )
         built = build_model(sources, name, day)
         write_model(built, out)
+        _wrote([out])
         funds = len(built.funds) + len(built.meta.get("stand_ins", {}))
         _echo(f"wrote {out}: {len(built.securities):,} securities, {funds} funds")
         [screened] = [r for r in built.meta["sources"] if r["kind"] == "screener"]

@@ -18,11 +18,9 @@ loss to `tax.recent_sales`, and loss sales older than 61 days are dropped from i
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import json
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +31,16 @@ from typing import TypeVar
 
 from advisor.enums import Side
 from advisor.errors import InputError, Location
-from advisor.input_files import MB, read_regular
+from advisor.fill_files import (
+    NUMBER,
+    FillRow,
+    FillTable,
+    Skipped,
+    broker_number,
+    drop_earlier,
+    parse_day,
+    read_table,
+)
 from advisor.portfolio.editing import EditableYaml, LossSale, LotView
 from advisor.portfolio.loading import LoadedPortfolio, check_tax
 from advisor.portfolio.model import Account
@@ -41,15 +48,10 @@ from advisor.portfolio.rewrite import locked, replace
 from advisor.portfolio.tickers import ticker_key
 from advisor.proposal import FIX, LotOrder, LotSale, Order, Orders, read_orders
 
-REQUIRED = ("ticker", "side", "shares", "price")
-OPTIONAL = ("date",)
 TOLERANCE = 1e-9  # relative slack when comparing share counts
 MAX_PRICE_MOVE = 0.20  # a fill this far from the proposal's price is more likely a typo
-FILLS_BYTES = 10 * MB  # far above any real fills file
 OrderT = TypeVar("OrderT", bound=Order)
 KEEP_SALES_DAYS = 61  # tax.recent_sales entries this old are kept; older ones dropped
-# Plain decimals only: float() would also take 1_0, 1e308, inf and nan.
-NUMBER = re.compile(r"(\d{1,12}(\.\d{0,12})?|\.\d{1,12})")
 
 
 class LotRule(StrEnum):
@@ -126,6 +128,8 @@ class Applied:
     cash_after: float
     shares: dict[str, tuple[float, float]]  # ticker: (before, after)
     tax: TaxRecord | None = None  # None: nothing recorded (no lots sold, or not taxable)
+    layout: str = "plain"  # how the fills file was read
+    skipped: tuple[Skipped, ...] = ()  # its rows that are not fills of the proposal
 
 
 def apply_fills(
@@ -144,7 +148,8 @@ def apply_fills(
 
     orders = read_orders(proposal_path)
     _check_trades(proposal_path, orders.trades)
-    rows = _rows(fills_path)
+    table = read_table(fills_path)
+    drop_earlier(table, _run_date(proposal_path), {ticker_key(t.ticker) for t in orders.trades})
     path = portfolio or Path(orders.inputs.portfolio)
     fix = (
         "run apply from the folder where rebalance was run, or give --portfolio PATH"
@@ -176,7 +181,7 @@ def apply_fills(
             held[ticker_key(holding.ticker)] += holding.quantity
         fills = read_fills(
             fills_path,
-            rows,
+            table,
             list[Order](orders.trades),
             held,
             today or date.today(),
@@ -205,7 +210,26 @@ def apply_fills(
         check = lambda new: _check_valid(new, current.path, day)  # noqa: E731
         replace(current, document.dump(), check, backup)
     after = {t: (before[t], document.shares(t)) for t in before}
-    return Applied(current.path, backup, tuple(fills), cash_before, cash_after, after, record)
+    return Applied(
+        current.path,
+        backup,
+        tuple(fills),
+        cash_before,
+        cash_after,
+        after,
+        record,
+        table.layout.name,
+        tuple(table.skipped),
+    )
+
+
+def _run_date(path: Path) -> date | None:
+    """The proposal's run date (`inputs.run_date`; older proposals have none)."""
+    try:
+        day = json.loads(path.read_bytes())["inputs"].get("run_date") or ""
+        return date.fromisoformat(day) if day else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _sells_all(trade: Order, loaded: LoadedPortfolio) -> bool:
@@ -418,129 +442,69 @@ def _check_valid(new: Path, path: Path, day: date) -> None:
 
 def read_fills(
     path: Path,
-    rows: list[tuple[int, dict[str, str]]],
+    table: FillTable,
     trades: list[Order],
     held: dict[str, float],
     today: date,
     *,
     allow_price_move: bool = False,
 ) -> list[Fill]:
-    """Check each fill of the fills CSV against the proposal and the holdings."""
+    """Check each fill of the fills file against the proposal and the holdings. In a broker's
+    export, a trade of a security the proposal does not trade is skipped (and listed)."""
     proposed = {ticker_key(t.ticker): t for t in trades}
     filled: dict[str, float] = defaultdict(float)
     fills = []
-    for line, row in rows:
-        fill = _fill(path, line, row, proposed, today, allow_price_move)
+    for row in table.rows:
+        if table.layout.broker and ticker_key(row.values["ticker"]) not in proposed:
+            why = f"{row.values['ticker']}: not a trade of the proposal"
+            table.skipped.append(Skipped(row.line, why))
+            continue
+        fill = _fill(path, row, proposed, today, allow_price_move)
         key = ticker_key(fill.ticker)
         filled[key] += fill.shares
         total, trade = filled[key], proposed[key]
         if fill.side == Side.SELL and total > held.get(key, 0.0) * (1 + TOLERANCE):
             raise InputError(
-                Location(path, line, "shares"),
+                Location(path, row.line, row.columns["shares"]),
                 f"sells {total:g} {fill.ticker} in all but the portfolio holds "
                 f"{held.get(key, 0.0):g}",
-                value=row["shares"],
+                value=row.values["shares"],
                 fix="a sale cannot exceed the shares held; check the fills",
             )
         if total > trade.shares * (1 + TOLERANCE):
             raise InputError(
-                Location(path, line, "shares"),
+                Location(path, row.line, row.columns["shares"]),
                 f"fills {total:g} {fill.ticker} in all, more than the {trade.shares:g} proposed",
-                value=row["shares"],
+                value=row.values["shares"],
                 fix="fills may be partial but never exceed the proposal",
             )
         fills.append(fill)
+    table.skipped.sort(key=lambda s: s.line)
     if not fills:
+        skipped = f" ({len(table.skipped)} row(s) skipped)" if table.skipped else ""
         raise InputError(
             Location(path, field="file"),
-            "has no fills",
-            fix="list one fill a line: ticker,side,shares,price[,date]",
+            f"has no fills{skipped}",
+            fix="list one fill a line: ticker,side,shares,price[,date], or give the broker's "
+            "export of the trades the proposal made",
         )
     return fills
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """The fills CSV's rows with their line numbers, after its header."""
-    raw = read_regular(path, FILLS_BYTES, "give the path of the fills CSV")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Location(path, field="file"), "is not UTF-8 text", fix="save it as CSV (UTF-8)"
-        ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows = []
-    try:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            if header is None:
-                header = _header(path, reader.line_num, values)
-                continue
-            if len(values) != len(header):
-                raise InputError(
-                    Location(path, reader.line_num, "row"),
-                    f"has {len(values)} fields, the header has {len(header)}",
-                    fix="one value per column: " + ",".join(header),
-                )
-            rows.append(
-                (reader.line_num, dict(zip(header, (v.strip() for v in values), strict=True)))
-            )
-    except csv.Error as exc:
-        raise InputError(
-            Location(path, reader.line_num, "CSV"),
-            f"is not valid CSV ({exc})",
-            fix="check the quotes on this line",
-        ) from exc
-    if header is None:
-        raise InputError(
-            Location(path, field="file"),
-            "is empty",
-            fix="start with the header ticker,side,shares,price[,date]",
-        )
-    return rows
-
-
-def _header(path: Path, line: int, values: list[str]) -> list[str]:
-    names = [v.strip().lower() for v in values]
-    for name in names:
-        if name not in REQUIRED + OPTIONAL:
-            raise InputError(
-                Location(path, line, "header"),
-                "is an unknown column",
-                value=name,
-                fix="the columns are ticker, side, shares, price and optional date",
-            )
-        if names.count(name) > 1:
-            raise InputError(
-                Location(path, line, "header"),
-                "is a repeated column",
-                value=name,
-                fix="give each column once",
-            )
-    for name in REQUIRED:
-        if name not in names:
-            raise InputError(
-                Location(path, line, "header"),
-                f"lacks the column {name!r}",
-                fix="the columns are ticker, side, shares, price and optional date",
-            )
-    return names
-
-
 def _fill(
     path: Path,
-    line: int,
-    row: dict[str, str],
+    row: FillRow,
     proposed: dict[str, Order],
     today: date,
     allow_price_move: bool,
 ) -> Fill:
-    def error(field: str, problem: str, fix: str) -> InputError:
-        return InputError(Location(path, line, field), problem, value=row[field], fix=fix)
+    def error(name: str, problem: str, fix: str) -> InputError:
+        return InputError(
+            Location(path, row.line, row.columns[name]), problem, value=row.values[name], fix=fix
+        )
 
-    trade = proposed.get(ticker_key(row["ticker"]))
+    broker = row.side is not None
+    trade = proposed.get(ticker_key(row.values["ticker"]))
     if trade is None:
         known = ", ".join(t.ticker for t in proposed.values()) or "none"
         raise error(
@@ -549,25 +513,28 @@ def _fill(
             f"fills must be trades the proposal made (proposed: {known}); make a new "
             "proposal for other trades",
         )
-    try:
-        side = Side(row["side"].upper())
-    except ValueError:
-        raise error("side", "is not a side", "write BUY or SELL") from None
+    side = row.side
+    if side is None:
+        try:
+            side = Side(row.values["side"].upper())
+        except ValueError:
+            raise error("side", "is not a side", "write BUY or SELL") from None
     if side != trade.side:
         raise error(
             "side",
             f"is not the proposal's side ({trade.side} {trade.ticker})",
             f"the proposal {trade.side.lower()}s {trade.ticker}",
         )
-    shares = _positive(row["shares"])
+    shares = _number(row.values["shares"], broker)
     if shares is None:
         raise error("shares", "is not a positive number", "write the shares filled, e.g. 59")
-    price = _positive(row["price"])
+    price = _number(row.values["price"], broker)
     if price is None:
         raise error(
             "price",
             "is not a positive number",
-            "write the price per share, e.g. 190.04 (no $ or thousands separators)",
+            "write the price per share, e.g. 190.04"
+            + ("" if broker else " (no $ or thousands separators)"),
         )
     move = price / trade.price - 1
     if abs(move) > MAX_PRICE_MOVE + 1e-12 and not allow_price_move:
@@ -578,16 +545,28 @@ def _fill(
             "check the fill (a typo?); if the price really moved that far, give --allow-price-move",
         )
     acquired = today
-    if "date" in row:
-        try:
-            acquired = date.fromisoformat(row["date"])
-        except ValueError:
-            raise error("date", "is not a date", "write the trade date as YYYY-MM-DD") from None
-    return Fill(line, trade.ticker, side, shares, price, acquired)
+    if row.values.get("date"):
+        day = parse_day(row.values["date"]) if broker else _iso_day(row.values["date"])
+        if day is None:
+            raise error("date", "is not a date", "write the trade date as YYYY-MM-DD")
+        acquired = day
+    return Fill(row.line, trade.ticker, side, shares, price, acquired)
 
 
-def _positive(text: str) -> float | None:
-    """A plain positive decimal such as 59 or 190.04; None for anything else."""
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _number(text: str, broker: bool) -> float | None:
+    """A positive number: a plain decimal such as 59 or 190.04 in the plain layout; in a
+    broker's export as the broker writes it ($1,234.50), its sign dropped (brokers show a
+    sale's quantity as negative). None for anything else."""
+    if broker:
+        value = broker_number(text)
+        return abs(value) if value else None
     if not NUMBER.fullmatch(text):
         return None
     value = float(text)

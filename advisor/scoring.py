@@ -15,6 +15,7 @@ from advisor.concentration import largest
 from advisor.errors import InputError
 from advisor.exposures import RISK_KEYS, Exposures, portfolio_exposures
 from advisor.market import MarketModel, SizeScheme, cached_model, resolve_model_folder
+from advisor.market.former import FormerTickers
 from advisor.market.holdings import with_portfolio_funds
 from advisor.portfolio.loading import (
     LoadedPortfolio,
@@ -108,13 +109,24 @@ def load_book(loaded: LoadedPortfolio, model: MarketModel, options: PriceOptions
     return price_book(given, listed, model.tickers)
 
 
+def former_tickers(model: MarketModel) -> FormerTickers:
+    """The model's tickers of earlier years, to explain a ticker it lacks."""
+
+    def listed() -> dict[str, str]:
+        stocks = model.stocks
+        names: dict[str, str] = stocks.loc[stocks["listed"], "name"].astype(str).to_dict()
+        return names
+
+    return FormerTickers(model.folder, listed)
+
+
 def positions(
     loaded: LoadedPortfolio, model: MarketModel, book: PriceBook | None = None
 ) -> pd.DataFrame:
     """Shares, price (see advisor/prices.py for which one), its source and date, and value of
     each holding."""
     book = book or PriceBook()
-    tickers = resolve_tickers(loaded, model.tickers, model.name)
+    tickers = resolve_tickers(loaded, model.tickers, model.name, former_tickers(model).advice)
     columns = ["name", "type", "price", "price_source", "price_date"]
     holdings = loaded.portfolio.holdings
     order = [tickers[i] for i in range(len(holdings))]

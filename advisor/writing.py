@@ -210,6 +210,11 @@ class Outputs:
         data = content.encode("utf-8") if isinstance(content, str) else content
         self._files.append((Path(path), data, option))
 
+    @property
+    def paths(self) -> list[Path]:
+        """The files planned, in the order added."""
+        return [path for path, _, _ in self._files]
+
     def commit(self) -> None:
         temps: list[Path] = []
         created: list[Path] = []

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.fills import FILLS_BYTES
+from advisor.fill_files import FILLS_BYTES
 from advisor.portfolio import rewrite
 from advisor.portfolio.loading import load_portfolio
 from advisor.proposal import MAX_BYTES as PROPOSAL_BYTES

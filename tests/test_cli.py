@@ -106,7 +106,7 @@ def test_validate_warns_of_a_file_without_a_target() -> None:
 def test_rebalance_says_the_file_has_no_target(tmp_path: Path) -> None:
     path, report = ROOT / "portfolios" / "balanced.yaml", tmp_path / "summary.md"
     code, out, err = invoke("rebalance", str(path), "--output", str(report))
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, f"wrote {report}\n")
     lines = out.splitlines()
     assert lines[0].strip() == "No target set: no trades; every limit holds."
     headline = (
@@ -119,7 +119,7 @@ def test_rebalance_says_the_file_has_no_target(tmp_path: Path) -> None:
 
 # One case per kind of bad input: (file or content, line, field)
 BAD = {
-    "malformed": ("bad_syntax.yaml", 4, "YAML syntax error"),
+    "malformed": ("bad_syntax.yaml", 3, "YAML syntax error"),
     "tab": ("bad_tab.yaml", 3, "tab"),
     "unknown key": ("bad_unknown_key.yaml", 6, "limits.max_turnvoer"),
     "unknown ticker": ("bad_tickers.yaml", 8, "holdings[3].ticker 'BRK.X'"),

@@ -95,7 +95,7 @@ def test_aliases_are_fine(tmp_path: Path) -> None:
 BAD_FILES = [
     # file, line, field, value, words of the fix
     ("bad_tab.yaml", 3, "indentation", "", "tabs are not allowed in YAML indentation; use spaces"),
-    ("bad_syntax.yaml", 4, "YAML syntax", "", "started on line 3"),
+    ("bad_syntax.yaml", 3, "YAML syntax", "", "close it with } or ]"),
     ("bad_unknown_key.yaml", 6, "limits.max_turnvoer", "", "did you mean 'max_turnover'?"),
     ("bad_negative_shares.yaml", 5, "holdings[1].shares", "-5", "must be >= 0"),
     ("bad_nan_shares.yaml", 4, "holdings[2].shares", "nan", "is not a finite number"),

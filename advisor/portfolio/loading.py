@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -92,15 +92,22 @@ def load_portfolio(path: Path) -> LoadedPortfolio:
     return loaded
 
 
-def resolve_tickers(loaded: LoadedPortfolio, index: TickerIndex, model_name: str) -> dict[int, str]:
-    """Map each holding's position to the model's display ticker; check the limits' tickers."""
+def resolve_tickers(
+    loaded: LoadedPortfolio,
+    index: TickerIndex,
+    model_name: str,
+    former: Callable[[str], str | None] | None = None,
+) -> dict[int, str]:
+    """Map each holding's position to the model's display ticker; check the limits' tickers.
+    An unknown ticker is explained by `former` (renamed or delisted) where the model knows it,
+    else matched by spelling."""
     errors: list[InputError] = []
     resolved: dict[int, str] = {}
     first: dict[str, int] = {}
     unknown = f"is not in model {model_name} ({len(index):,} tickers)"
     # A guess compares a ticker with every one in the model (a few ms): past the first
     # MAX_GUESSES unknown tickers, none is guessed, so 10,000 of them are refused in a second.
-    guessing = _Guessing(index)
+    guessing = _Guessing(index, former)
     for position, holding in enumerate(loaded.portfolio.holdings):
         field = f"holdings[{position}].ticker"
         ticker = index.resolve(holding.ticker)
@@ -284,10 +291,13 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], dict[str, int]]:
         )
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else f"the value {root.value!r}"
+        squeezed = isinstance(root, ScalarNode) and _NO_SPACE.match(str(root.value))
         raise InputError(
             Location(path, _line(root), "top level"),
             f"is {kind}, not a mapping",
-            fix="start with keys such as 'cash:' and 'holdings:'",
+            fix="a colon needs a space after it: write 'key: value'"
+            if squeezed
+            else "start with keys such as 'cash:' and 'holdings:'",
         )
     converter = _Converter(path, yaml.constructor)
     data = converter.convert(root, "")
@@ -307,12 +317,10 @@ def _yaml_error(path: Path, text: str, exc: YAMLError) -> InputError:
         return _control_character(path, text, exc)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line: int | None = mark.line + 1 if mark is not None else None
-    context = getattr(exc, "context", None)
+    context = str(getattr(exc, "context", None) or "")
     opened = getattr(exc, "context_mark", None)
-    if context and opened is not None and str(context).startswith("while "):
-        context = f"{context} started on line {opened.line + 1}"  # often where the mistake is
-    parts = (context, getattr(exc, "problem", None))
-    problem = " ".join(", ".join(str(part) for part in parts if part).split()) or str(exc)
+    start = opened.line + 1 if opened is not None else line
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
     # ruamel says "found character '\\t' that cannot start any token", for a tab anywhere.
     if "'\\t'" in problem:
         return InputError(
@@ -320,10 +328,53 @@ def _yaml_error(path: Path, text: str, exc: YAMLError) -> InputError:
             "has a tab",
             fix="tabs are not allowed in YAML indentation; use spaces",
         )
-    fix = "check the brackets, quotes, colons and indentation on this line and the one before"
+    where, plain, fix = _plain_syntax(text.splitlines(), line, start, context, problem)
+    return InputError(Location(path, where, "YAML syntax"), f"error: {plain}", fix=fix)
+
+
+_NO_SPACE = re.compile(r"""^\s*(-\s+)?[^\s:#'"{}\[\],]+:[^\s:/]""")  # `cash_min:0.01`
+
+
+def _plain_syntax(
+    lines: list[str], line: int | None, start: int | None, context: str, problem: str
+) -> tuple[int | None, str, str]:
+    """(line, problem, fix) in plain words for YAML's most common syntax errors: an unclosed
+    quote or bracket, a missing colon or space after it, a line indented out of step."""
+    near = [n for n in (line, (line or 1) - 1, start) if n and 0 < n <= len(lines)]
+    squeezed = next((n for n in near if _NO_SPACE.match(lines[n - 1])), None)
+    if context.startswith("while scanning a quoted scalar"):
+        return start, "this line opens a quote that is never closed", "close the quote"
+    if context.startswith("while parsing a flow") or "expected ',' or" in problem:
+        return (
+            start,
+            "this line opens a bracket ({ or [) that is not closed where it should be",
+            "close it with } or ] on the same item, and separate items with commas",
+        )
+    if squeezed is not None and ("expected ':'" in problem or "not allowed here" in problem):
+        return squeezed, "a colon needs a space after it", "write 'key: value'"
+    if "could not find expected ':'" in problem:
+        return (
+            start,
+            "this line has no colon after its key",
+            "write 'key: value', with a colon and a space",
+        )
+    if "expected <block end>" in problem or "mapping values are not allowed here" in problem:
+        return (
+            line,
+            "this line is indented differently from the lines above it",
+            "check its indentation: the keys of one mapping and the items of one list start in "
+            "the same column (and a value with ': ' in it needs quotes)",
+        )
     if "another document" in problem:
-        fix = "a portfolio file holds one YAML document; remove the second '---'"
-    return InputError(Location(path, line, "YAML syntax"), f"error: {problem}", fix=fix)
+        return line, problem, "a portfolio file holds one YAML document; remove the second '---'"
+    if context.startswith("while ") and start is not None:
+        context = f"{context} started on line {start}"  # often where the mistake is
+    words = ", ".join(part for part in (context, problem) if part)
+    return (
+        line,
+        words,
+        "check the brackets, quotes, colons and indentation on this line and the one before",
+    )
 
 
 def _control_character(path: Path, text: str, exc: ReaderError) -> InputError:
@@ -508,6 +559,9 @@ def _explain(path: Path, lines: dict[str, int], error: Any) -> InputError:
 
 def _problem(error: Any, loc: tuple[str | int, ...], value: object) -> tuple[str, str]:
     kind: str = error["type"]
+    hint = _share_hint(kind, loc, value)
+    if hint is not None:
+        return hint
     if isinstance(value, float) and not math.isfinite(value):
         return "is not a finite number", "write a number such as 100"
     if kind == "extra_forbidden":
@@ -529,6 +583,57 @@ def _problem(error: Any, loc: tuple[str | int, ...], value: object) -> tuple[str
             return problem, fix + (" (without quotes)" if typed and _quoted(value) else "")
     message = str(error["msg"])
     return message[:1].lower() + message[1:], ""
+
+
+_PERCENT = re.compile(r"\s*(\d{1,6}(?:\.\d{1,6})?)\s*%\s*")
+
+
+def _share_hint(kind: str, loc: tuple[str | int, ...], value: object) -> tuple[str, str] | None:
+    """A percent written for a share (`max_turnover: 30%`, `cash_min: 30`): the fraction to
+    write, for fields whose range is a fraction (at most 2)."""
+    upper = _upper_bound(loc)
+    if upper is None or upper > 2:
+        return None
+    if isinstance(value, str) and kind.startswith("float"):
+        found = _PERCENT.fullmatch(value)
+        if found:
+            fraction = float(found.group(1)) / 100
+            return (
+                "is a percent, not a fraction",
+                f"write {_fraction(fraction)} for {value.strip()}",
+            )
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    above = kind in ("less_than_equal", "less_than")
+    if above and number is not None and 2 < number <= 100 * upper:
+        fraction = float(number) / 100
+        return (
+            "is out of range",
+            f"must be <= {upper:g}; write {_fraction(fraction)} for {value:g}%",
+        )
+    return None
+
+
+def _fraction(value: float) -> str:
+    """0.3 as 0.30, 0.125 as 0.125."""
+    return f"{value:.2f}" if math.isclose(value * 100, round(value * 100)) else f"{value:g}"
+
+
+def _upper_bound(loc: tuple[str | int, ...]) -> float | None:
+    """The most the field at `loc` may be (its `le` or `lt`), if a model field says."""
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model is not None and loc else None
+    if info is None:
+        return None
+    pending: list[Any] = [*info.metadata, info.annotation]
+    while pending:
+        item = pending.pop()
+        for name in ("le", "lt"):
+            bound = getattr(item, name, None)
+            if isinstance(bound, int | float):
+                return float(bound)
+        pending.extend(getattr(item, "metadata", None) or ())
+        pending.extend(get_args(item))
+    return None
 
 
 def _quoted(value: object) -> bool:
@@ -595,22 +700,28 @@ def _nested_model(annotation: object) -> type[BaseModel] | None:
 
 
 class _Guessing:
-    """The index to guess from, for the first MAX_GUESSES calls; then None."""
+    """The index to guess from (and the model's former tickers), for the first MAX_GUESSES
+    calls; then None."""
 
-    def __init__(self, index: TickerIndex) -> None:
+    def __init__(self, index: TickerIndex, former: Callable[[str], str | None] | None) -> None:
         self.index = index
+        self.former = former
         self.calls = 0
 
-    def __call__(self) -> TickerIndex | None:
+    def __call__(self) -> _Guessing | None:
         self.calls += 1
-        return self.index if self.calls <= MAX_GUESSES else None
+        return self if self.calls <= MAX_GUESSES else None
 
 
 def _unknown_ticker(
-    loaded: LoadedPortfolio, field: str, ticker: str, index: TickerIndex | None, problem: str
+    loaded: LoadedPortfolio, field: str, ticker: str, guessing: _Guessing | None, problem: str
 ) -> InputError:
-    guess = index.suggest(ticker) if index is not None else None
+    advice = None
+    if guessing is not None and guessing.former is not None:
+        advice = guessing.former(ticker)
+    guess = guessing.index.suggest(ticker) if guessing is not None and not advice else None
     fix = f"did you mean {guess!r}?" if guess else "check the spelling, or add it to the model"
+    fix = advice or fix
     if field.startswith("limits.buy_from"):
         close = difflib.get_close_matches(ticker.lower(), BUY_SOURCES, n=1, cutoff=0.6)
         guess = close[0] if close else guess

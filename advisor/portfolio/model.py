@@ -145,7 +145,12 @@ class Limits(_Strict):
     no_buy: list[Ticker] = []
     """Tickers never to buy."""
     buy_from: list[str] = ["holdings"]
-    """What may be bought: holdings, funds, all, or tickers."""
+    """What may be bought: holdings, funds, all, or tickers (one alone needs no list)."""
+
+    @field_validator("buy_from", mode="before")
+    @classmethod
+    def _one_source(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value  # `buy_from: all`
 
     _finite_fields = field_validator(
         "refinancing_max",

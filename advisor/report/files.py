@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ LIMIT_BASKET_COLUMNS = (
     "Time in Force",
     *PRICE_COLUMNS,
 )
+# Interactive Brokers' BasketTrader file (TWS > Trade > BasketTrader > Import), as IBKR's
+# guide "Manually Create a Basket File" writes it: a market order needs these eight fields, a
+# limit order LmtPrice too; STK on SMART routing in USD; a share class after a space (BRK B).
+IBKR_COLUMNS = ("Action", "Quantity", "Symbol", "SecType", "Exchange", "Currency", "TimeInForce")
 MAX_LIMIT_BAND_BPS = 1000.0  # 10%: a wider band is almost surely a typo
 
 
@@ -132,9 +137,22 @@ def _cells(row: dict[str, Any]) -> dict[str, Any]:
     return {key: csv_cell(value) for key, value in row.items()}
 
 
-def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
+class BasketFormat(StrEnum):
+    """The layouts --basket writes (README, "The basket")."""
+
+    default = "default"  # Symbol, Side, Quantity, Order Type, ..., and the reference price
+    ibkr = "ibkr"  # Interactive Brokers BasketTrader
+
+
+def basket_csv(
+    proposal: Proposal,
+    limit_band_bps: float | None = None,
+    layout: BasketFormat = BasketFormat.default,
+) -> str:
     """Orders for import at a broker, for the day; review before sending. Market orders, or
     with `limit_band_bps` limit orders at price x (1 + band) to buy, x (1 - band) to sell."""
+    if layout == BasketFormat.ibkr:
+        return _ibkr_basket(proposal, limit_band_bps)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(BASKET_COLUMNS if limit_band_bps is None else LIMIT_BASKET_COLUMNS)
@@ -147,6 +165,21 @@ def basket_csv(proposal: Proposal, limit_band_bps: float | None = None) -> str:
             limit = limit_price(row["price"], row["side"], limit_band_bps)
             order = [row["ticker"], row["side"], row["shares"], "LIMIT", limit, "DAY"]
             writer.writerow([*order, *priced])
+    return buffer.getvalue()
+
+
+def _ibkr_basket(proposal: Proposal, limit_band_bps: float | None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    limit = limit_band_bps is not None
+    writer.writerow([*IBKR_COLUMNS, "OrderType", *(["LmtPrice"] if limit else [])])
+    for row in trade_rows(proposal):
+        symbol = csv_cell(row["ticker"].replace(".", " "))
+        order = [row["side"], row["shares"], symbol, "STK", "SMART", "USD", "DAY"]
+        if limit_band_bps is None:
+            writer.writerow([*order, "MKT"])
+        else:
+            writer.writerow([*order, "LMT", limit_price(row["price"], row["side"], limit_band_bps)])
     return buffer.getvalue()
 
 
@@ -177,8 +210,18 @@ def limit_price(price: float, side: str, band_bps: float) -> str:
     return str((Decimal(str(price)) * factor).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-def check_limit_band(band_bps: float | None, basket: Path | None) -> None:
-    """Refuse a band that is negative, absurdly wide, or given without --basket."""
+def check_limit_band(
+    band_bps: float | None, basket: Path | None, layout: BasketFormat = BasketFormat.default
+) -> None:
+    """Refuse a band that is negative, absurdly wide, or given without --basket; and a
+    --basket-format without --basket."""
+    if layout != BasketFormat.default and basket is None:
+        raise InputError(
+            Location("--basket-format"),
+            "needs --basket",
+            value=layout.value,
+            fix="add --basket FILE.csv, or drop --basket-format",
+        )
     if band_bps is None:
         return
     if basket is None:
