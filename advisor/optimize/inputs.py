@@ -80,6 +80,13 @@ class Adjust:
     soft_target: float = 0.0
     excluded: frozenset[str] = frozenset()
     companies: frozenset[str] = frozenset()  # held through several names, found at their cap
+    # Taxes (advisor/optimize/taxes.py): the buy-or-sell direction of each asset, fixed from
+    # the relaxed answer (`directed`), loss lots the wash-sale rule keeps, and why.
+    directed: bool = False
+    sell_only: frozenset[str] = frozenset()
+    buy_only: frozenset[str] = frozenset()
+    no_loss: frozenset[str] = frozenset()
+    wash_blocked: tuple[str, ...] = ()
 
     def margin(self, name: str) -> float:
         return self.margins.get(name, 0.0)
@@ -118,6 +125,8 @@ class Inputs:
 
     @property
     def size(self) -> int:
+        if self.data.tax is not None:  # stated with numbers at each solve: no padding
+            return self.data.n
         size = padded(self.data.n)
         return size if size <= COMPILED_SIZE else self.data.n
 

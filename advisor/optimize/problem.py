@@ -29,6 +29,7 @@ import numpy as np
 
 from advisor.limits import RISK_LIMITS, EffectiveLimits
 from advisor.optimize import constraints as con
+from advisor.optimize import taxes as tax_terms
 from advisor.optimize import terms as trm
 from advisor.optimize.constraints import EQUITY_KEPT
 from advisor.optimize.data import ImpactForm, ProblemData
@@ -56,10 +57,11 @@ class Shape:
     target: TargetForm
     impact_power: float
     companies: int  # rows of companies held through several names (see Inputs.caps)
+    lots: int = 0  # lots of a taxable account (a tax term); such a problem is never compiled
 
     @property
     def compiled(self) -> bool:
-        return self.size <= COMPILED_SIZE
+        return self.size <= COMPILED_SIZE and not self.lots
 
     @classmethod
     def of(cls, inputs: Inputs) -> Shape:
@@ -69,7 +71,10 @@ class Shape:
         power = 2.0 if inputs.data.impact_form is ImpactForm.QUADRATIC else 1.5
         sectors = len(inputs.data.sectors) if inputs.with_sectors else 0
         factors = inputs.data.loadings.shape[1]
-        return cls(inputs.size, factors, sectors, target, power, inputs.company_rows)
+        tax = inputs.data.tax
+        lots = 0 if tax is None else len(tax.lots)
+        rows = inputs.company_rows
+        return cls(inputs.size, factors, sectors, target, power, rows, lots)
 
 
 class Formulation:
@@ -152,6 +157,9 @@ class Formulation:
             out += self.target(x, dx)
         for limit in self.limits:
             out += limit(x, dx, slacks.get(limit.name, 0.0))
+        for term in self.terms:
+            if isinstance(term, tax_terms.TaxTerm):  # its lot variables, tied to the trade
+                out += term.rules(dx)
         return out
 
     def problem(self) -> cp.Problem:
@@ -172,6 +180,8 @@ def objective_terms(shape: Shape, options: SolveOptions) -> tuple[trm.Term, ...]
         terms.append(trm.TargetMiss(n))
     if shape.target is not TargetForm.NONE:
         terms.append(trm.TargetPull(n, options.centre_weight))
+    if shape.lots:
+        terms.append(tax_terms.TaxTerm(shape.lots))
     return tuple(terms)
 
 

@@ -1,0 +1,132 @@
+"""The lots of a taxable account, and which lots a sell takes.
+
+A lot is short term at the run date when held one year or less (acquired after the run date less
+one year); a lot of unknown date counts as long term. A holding without lots is one lot of
+unknown basis: no gain is assumed on it, and the outputs name it.
+
+`allocate` turns signed share quantities into shares sold from each lot: a deterministic rule of
+the trade list alone, so that the checks and the proposal find the same lots. Lots go in order
+of the tax a share of them adds (losses first, short-term losses before long-term ones, then the
+smallest taxed gain), never a loss lot the wash-sale rule blocks: one the file forbids selling at
+a loss, or one whose security (or a substantially identical one) the same trade list buys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from advisor.portfolio import Portfolio
+
+LOT_TOL = 1e-9  # shares: a lot taken to within this is taken whole
+
+
+def year_before(day: date) -> date:
+    """The same day a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def is_short(acquired: date | None, run_date: date) -> bool:
+    """Held one year or less at `run_date`; a lot of unknown date is long term."""
+    return acquired is not None and acquired > year_before(run_date)
+
+
+@dataclass(frozen=True)
+class TaxData:
+    """What the optimizer, the checks and the proposal need of a taxable account's taxes.
+
+    `lots`: one row per lot: ticker, shares, cost_basis (NaN where unknown), acquired (None
+    where unknown), short (bool). Money in USD, rates as fractions.
+    """
+
+    lots: pd.DataFrame
+    short_rate: float
+    long_rate: float
+    realized_short: float  # this year's net before the proposal
+    realized_long: float
+    budget: float | None  # most net gains this year, realized_this_year included
+    weight: float  # tax_weight
+    group: Mapping[str, str]  # ticker -> its substantially identical group
+    no_loss_sale: Mapping[str, str] = field(default_factory=dict)  # ticker -> why (the file)
+    no_buy: Mapping[str, str] = field(default_factory=dict)  # ticker -> why (the file)
+    unknown_basis: tuple[str, ...] = ()
+
+    def gain_per_share(self, prices: pd.Series) -> np.ndarray:
+        """Each lot's gain per share sold at `prices` (0 where the basis is unknown)."""
+        price = prices.reindex(self.lots["ticker"]).to_numpy(dtype=float)
+        basis = self.lots["cost_basis"].to_numpy(dtype=float)
+        return np.asarray(np.where(np.isnan(basis), 0.0, price - basis))
+
+    def rate(self) -> np.ndarray:
+        """Each lot's tax rate by its term."""
+        short = self.lots["short"].to_numpy(dtype=bool)
+        return np.asarray(np.where(short, self.short_rate, self.long_rate))
+
+    def group_of(self, ticker: str) -> str:
+        return self.group.get(ticker, ticker)
+
+
+def lot_table(
+    portfolio: Portfolio, tickers: Iterable[str], run_date: date
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The lots of every holding (tickers: each holding's resolved ticker, in file order),
+    and the holdings without lots (one lot of unknown basis and date each)."""
+    rows, unknown = [], []
+    for holding, ticker in zip(portfolio.holdings, tickers, strict=True):
+        if holding.lots is None:
+            unknown.append(ticker)
+            rows.append((ticker, holding.quantity, np.nan, None, False))
+            continue
+        for lot in holding.lots:
+            basis = np.nan if lot.cost_basis is None else float(lot.cost_basis)
+            short = is_short(lot.acquired, run_date)
+            rows.append((ticker, float(lot.shares), basis, lot.acquired, short))
+    columns = ["ticker", "shares", "cost_basis", "acquired", "short"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table, tuple(dict.fromkeys(unknown))
+
+
+def blocked_losses(tax: TaxData, quantities: pd.Series, gains: np.ndarray) -> np.ndarray:
+    """The loss lots that may not be sold with this trade list: the file forbids selling their
+    security at a loss, or the list buys it or a substantially identical security."""
+    bought = {tax.group_of(str(t)) for t in quantities.index[quantities.to_numpy() > 0]}
+    tickers = tax.lots["ticker"].astype(str)
+    forbidden = tickers.isin(list(tax.no_loss_sale)) | tickers.map(tax.group_of).isin(bought)
+    return np.asarray((gains < 0) & forbidden.to_numpy(dtype=bool))
+
+
+def allocate(tax: TaxData, quantities: pd.Series, prices: pd.Series) -> np.ndarray:
+    """Shares sold from each lot (rows of tax.lots) for the signed `quantities`. A sell larger
+    than the lots it may take is taken up to them (`sellable` bounds it beforehand)."""
+    lots = tax.lots
+    gains = tax.gain_per_share(prices)
+    order_key = tax.rate() * gains
+    blocked = blocked_losses(tax, quantities, gains)
+    sold = np.zeros(len(lots))
+    for ticker, rows in lots.groupby("ticker", sort=False).indices.items():
+        wanted = -float(quantities.get(ticker, 0.0))
+        if wanted <= 0:
+            continue
+        open_rows = [int(i) for i in rows if not blocked[i]]
+        # Least tax a share first; on a tie, the smaller gain (the budget), then file order.
+        for i in sorted(open_rows, key=lambda i: (order_key[i], gains[i], i)):
+            take = min(wanted, float(lots["shares"].iat[i]))
+            sold[i] = take
+            wanted -= take
+            if wanted <= LOT_TOL:
+                break
+    return sold
+
+
+def sellable(tax: TaxData, quantities: pd.Series, prices: pd.Series) -> pd.Series:
+    """The most shares of each ticker the trade list may sell: its lots less those blocked."""
+    gains = tax.gain_per_share(prices)
+    open_shares = tax.lots["shares"].where(~blocked_losses(tax, quantities, gains), 0.0)
+    return open_shares.groupby(tax.lots["ticker"]).sum()
