@@ -26,7 +26,7 @@ from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
 from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
 from advisor.optimize.problem import Formulation, Shape
-from advisor.optimize.taxes import TaxTerm, directions
+from advisor.optimize.taxes import TaxTerm, directions, round_trips
 from advisor.portfolio import Target
 
 OPTIMAL = cp.OPTIMAL
@@ -104,7 +104,22 @@ class Solver:
             relaxed = self._solve(data, target, limits, adjust)
             if not relaxed.feasible:
                 return relaxed
-            adjust = directed(data, relaxed, relaxed.adjust or adjust)
+            base = relaxed.adjust or adjust
+            adjust = directed(data, relaxed, base)
+            found = self._solve(data, target, limits, adjust)
+            # Where the relaxation sold lots and bought them back, the direction its net trade
+            # gives is in doubt: each such asset the other way, kept where it scores better.
+            forced: dict[str, int] = {}
+            trips = round_trips(
+                data.tickers, relaxed.trades.to_numpy(dtype=float) / data.total_value,
+                data.tax, _sold(data, relaxed),
+            )  # fmt: skip
+            for ticker, way in trips:
+                trial = directed(data, relaxed, base, {**forced, ticker: way})
+                other = self._solve(data, target, limits, trial)
+                if other.feasible and (not found.feasible or other.objective < found.objective):
+                    forced[ticker], found = way, other
+            return found
         return self._solve(data, target, limits, adjust)
 
     def _solve(
@@ -144,13 +159,18 @@ def solve(
     return Solver(options).solve(data, target, limits, adjust)
 
 
-def directed(data: ProblemData, relaxed: Solution, adjust: Adjust) -> Adjust:
+def _sold(data: ProblemData, relaxed: Solution) -> np.ndarray:
+    assert data.tax is not None
+    return relaxed.lot_sold if relaxed.lot_sold is not None else np.zeros(len(data.tax.lots))
+
+
+def directed(
+    data: ProblemData, relaxed: Solution, adjust: Adjust, forced: dict[str, int] | None = None
+) -> Adjust:
     """`adjust` with each asset's direction fixed from the relaxed solution (taxes.py)."""
     assert data.tax is not None
     total = data.total_value
-    sold = relaxed.lot_sold
-    if sold is None:
-        sold = np.zeros(len(data.tax.lots))
+    sold = _sold(data, relaxed)
     fixed = directions(
         data.tickers,
         data.values.to_numpy(dtype=float) > 0,
@@ -158,6 +178,7 @@ def directed(data: ProblemData, relaxed: Solution, adjust: Adjust) -> Adjust:
         data.tax,
         data.prices,
         sold,
+        forced,
     )
     return dataclasses.replace(
         adjust,

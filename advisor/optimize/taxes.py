@@ -24,6 +24,7 @@ and a buy of the same group apart; the problem is solved again with them fixed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +151,7 @@ def directions(
     tax: TaxData,
     prices: pd.Series,
     lot_sold: np.ndarray,
+    forced: Mapping[str, int] | None = None,
 ) -> Directions:
     """Directions from the relaxed trades (share of V) and lot sales (share of V).
 
@@ -157,8 +159,11 @@ def directions(
     both), one neither held nor traded buy-only. A group of substantially identical securities
     with a loss lot open: where the relaxed answer both sells at a loss and buys in it, the
     larger side stays (the value bought against the value of the loss lots sold); then a group
-    with a buy sells none of its loss lots, and a group without one buys nothing."""
+    with a buy sells none of its loss lots, and a group without one buys nothing. `forced`
+    sets the direction of some assets (+1 buy, -1 sell) whatever the relaxed answer."""
     direction = np.where(trades > TOL, 1, np.where(trades < -TOL, -1, np.where(held, -1, 1)))
+    for ticker, way in (forced or {}).items():
+        direction[tickers.get_loc(ticker)] = way
     lots = tax.lots
     lot_tickers = lots["ticker"].astype(str).to_numpy()
     loss = tax.gain_per_share(prices) < 0
@@ -175,8 +180,12 @@ def directions(
         if not (open_loss & rows).any():
             continue
         buys = [i for i in members if direction[i] > 0 and trades[i] > TOL]
-        loss_sold = lot_sold[open_loss & rows]
-        sellers = sorted({str(t) for t in lot_tickers[open_loss & rows][loss_sold > TOL]})
+        # A net buyer's own loss sales are a round trip the direction already rules out.
+        selling = np.isin(lot_tickers, [str(tickers[i]) for i in members if direction[i] < 0])
+        loss_sold = lot_sold[open_loss & rows & selling]
+        sellers = sorted(
+            {str(t) for t in lot_tickers[open_loss & rows & selling][loss_sold > TOL]}
+        )
         if buys and sellers:
             bought = float(sum(trades[i] for i in buys))
             bought_names = ", ".join(sorted(str(tickers[i]) for i in buys))
@@ -199,3 +208,20 @@ def directions(
         no_loss=frozenset(no_loss),
         blocked=tuple(blocked),
     )
+
+
+FLIPS = 3  # round trips of the relaxation tried the other way, the largest first
+
+
+def round_trips(
+    tickers: pd.Index, trades: np.ndarray, tax: TaxData, lot_sold: np.ndarray
+) -> list[tuple[str, int]]:
+    """The assets the relaxed answer both buys and sells (lots sold and bought back), the
+    largest round trips first (at most FLIPS), each with the direction opposite to the one its
+    net trade gives: its direction is the doubtful one, and worth a second solve."""
+    sold = pd.Series(lot_sold).groupby(tax.lots["ticker"].astype(str).to_numpy()).sum()
+    sold = sold.reindex(tickers.astype(str), fill_value=0.0).to_numpy(dtype=float)
+    bought = trades + sold
+    both = np.minimum(bought, sold)
+    order = [i for i in np.argsort(-both, kind="stable") if both[i] > TOL][:FLIPS]
+    return [(str(tickers[i]), -1 if trades[i] > TOL else 1) for i in order]
