@@ -2,15 +2,18 @@
 
     python bench/bench_tax_exact.py [--problems 500] [--seed 0]
 
-Random small problems, as the paper measures (Moehle et al. 2021, section 6): 2-8 assets, 2-4
-lots each (bases 0.3-1.6 x the price, dates from 3 years back to last week: short or long
-term), rates, this year's gains, a small-cap target. Each is solved by the method shipped
-(advisor/optimize/taxes.py: the relaxation with both directions allowed, the directions fixed
-from its answer, one convex solve) and by exhaustive enumeration: one convex solve for every
-pattern of buy-only or sell-only per asset (holding still lies in both). Objectives are those
-of the convex problem, continuous (before whole shares), in units of the account's value; a
-problem counts as solved to the optimum when the method's objective is within REL_TOL of the
-enumerated best (relative to the objective's scale, its value at no trade less the best).
+Random small problems, as the paper measures (Moehle et al. 2021, section 6): 2-8 assets, 3
+lots each (bases 0.3-1.6 x the price, two in five short term), a third of the assets not held,
+rates (short 25-45%, long 10-25%), this year's gains (within 2% of value either way), a
+factor risk model, spreads, a penalty pulling an exposure to a target. Each is solved by the
+method shipped (advisor/optimize/taxes.py: the relaxation with both directions allowed, the
+directions fixed from its answer, one convex solve, then each of the FLIPS largest round trips
+of the relaxation solved the other way) and by exhaustive enumeration: one convex solve for
+every pattern of buy-only or sell-only per asset (holding still lies in both). Objectives are
+those of the convex problem, continuous (before whole shares), in units of the account's
+value; a problem counts as solved to the optimum when the method's objective is within REL_TOL
+of the enumerated best, relative to the objective's scale (its value at no trade less the
+best), and the gap is reported on that scale.
 A benchmark, not a test: it prints figures (tests/test_tax.py asserts floors on fewer).
 """
 

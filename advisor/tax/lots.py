@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 
 import numpy as np
@@ -72,6 +73,14 @@ class TaxData:
     def group_of(self, ticker: str) -> str:
         return self.group.get(ticker, ticker)
 
+    @cached_property
+    def lot_tickers(self) -> np.ndarray:
+        return np.asarray(self.lots["ticker"].astype(str).to_numpy())
+
+    @cached_property
+    def lot_groups(self) -> np.ndarray:
+        return np.asarray([self.group_of(t) for t in self.lot_tickers])
+
 
 def lot_table(
     portfolio: Portfolio, tickers: Iterable[str], run_date: date
@@ -97,31 +106,28 @@ def blocked_losses(tax: TaxData, quantities: pd.Series, gains: np.ndarray) -> np
     """The loss lots that may not be sold with this trade list: the file forbids selling their
     security at a loss, or the list buys it or a substantially identical security."""
     bought = {tax.group_of(str(t)) for t in quantities.index[quantities.to_numpy() > 0]}
-    tickers = tax.lots["ticker"].astype(str)
-    forbidden = tickers.isin(list(tax.no_loss_sale)) | tickers.map(tax.group_of).isin(bought)
-    return np.asarray((gains < 0) & forbidden.to_numpy(dtype=bool))
+    forbidden = np.isin(tax.lot_tickers, list(tax.no_loss_sale))
+    if bought:
+        forbidden |= np.isin(tax.lot_groups, list(bought))
+    return np.asarray((gains < 0) & forbidden)
 
 
 def allocate(tax: TaxData, quantities: pd.Series, prices: pd.Series) -> np.ndarray:
     """Shares sold from each lot (rows of tax.lots) for the signed `quantities`. A sell larger
     than the lots it may take is taken up to them (`sellable` bounds it beforehand)."""
-    lots = tax.lots
+    shares = tax.lots["shares"].to_numpy(dtype=float)
     gains = tax.gain_per_share(prices)
-    order_key = tax.rate() * gains
-    blocked = blocked_losses(tax, quantities, gains)
-    sold = np.zeros(len(lots))
-    for ticker, rows in lots.groupby("ticker", sort=False).indices.items():
-        wanted = -float(quantities.get(ticker, 0.0))
-        if wanted <= 0:
-            continue
-        open_rows = [int(i) for i in rows if not blocked[i]]
-        # Least tax a share first; on a tie, the smaller gain (the budget), then file order.
-        for i in sorted(open_rows, key=lambda i: (order_key[i], gains[i], i)):
-            take = min(wanted, float(lots["shares"].iat[i]))
-            sold[i] = take
-            wanted -= take
-            if wanted <= LOT_TOL:
-                break
+    available = np.where(blocked_losses(tax, quantities, gains), 0.0, shares)
+    wanted = -quantities.reindex(tax.lot_tickers).fillna(0.0).to_numpy(dtype=float)
+    # By ticker; within it, least tax a share first, then the smaller gain (the budget), then
+    # file order: each lot takes what the sell still wants after the lots before it.
+    order = np.lexsort((np.arange(len(shares)), gains, tax.rate() * gains, tax.lot_tickers))
+    ranked = pd.Series(available[order])
+    before = ranked.groupby(tax.lot_tickers[order]).cumsum().to_numpy() - ranked.to_numpy()
+    take = np.clip(np.maximum(wanted[order], 0.0) - before, 0.0, available[order])
+    take[take <= LOT_TOL] = 0.0
+    sold = np.zeros(len(shares))
+    sold[order] = take
     return sold
 
 
