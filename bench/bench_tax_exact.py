@@ -36,6 +36,7 @@ from advisor.optimize.taxes import directions, round_trips
 from advisor.tax.lots import TaxData
 
 REL_TOL = 1e-3
+NOISE = 1e-6  # of the account's value: a difference of objectives below it is none
 LOTS = 3  # lots per asset
 BIG = 2.0
 
@@ -215,7 +216,7 @@ def measure(problems: int, seed: int, sizes: range = range(2, 9)) -> tuple[float
         form, case = forms[n], random_case(n, rng)
         mine, best = by_method(form, case), by_enumeration(form, case)
         still = solve(form, case, np.zeros(n), np.zeros(n * LOTS))  # no trade
-        scale = max(still - best, 1e-9)
+        scale = max(still - best, NOISE)
         gap = max(mine - best, 0.0) / scale
         solved += gap <= REL_TOL
         worst = max(worst, gap)

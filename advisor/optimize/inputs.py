@@ -21,6 +21,7 @@ from advisor.portfolio import Target
 
 PAD: Final = 32
 COMPILED_SIZE: Final = 128  # names; beyond it the solver's own time dominates (problem.py)
+LOT_PAD: Final = 4  # lot slots per name of a compiled problem are padded to a multiple of this
 ROW_PAD: Final = 8  # company rows of a compiled problem are padded to a multiple of this
 BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
 
@@ -125,8 +126,6 @@ class Inputs:
 
     @property
     def size(self) -> int:
-        if self.data.tax is not None:  # stated with numbers at each solve: no padding
-            return self.data.n
         size = padded(self.data.n)
         return size if size <= COMPILED_SIZE else self.data.n
 

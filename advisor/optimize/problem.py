@@ -33,7 +33,7 @@ from advisor.optimize import taxes as tax_terms
 from advisor.optimize import terms as trm
 from advisor.optimize.constraints import EQUITY_KEPT
 from advisor.optimize.data import ImpactForm, ProblemData
-from advisor.optimize.inputs import COMPILED_SIZE, Adjust, Inputs, SolveOptions
+from advisor.optimize.inputs import COMPILED_SIZE, LOT_PAD, Adjust, Inputs, SolveOptions, padded
 from advisor.portfolio import Target
 
 # EQUITY_KEPT: the checks hold the same rule independently (tests/test_checks.py compares).
@@ -57,11 +57,13 @@ class Shape:
     target: TargetForm
     impact_power: float
     companies: int  # rows of companies held through several names (see Inputs.caps)
-    lots: int = 0  # lots of a taxable account (a tax term); such a problem is never compiled
+    # A taxable account's lots (a tax term): compiled, slots per name (its most lots, padded
+    # to a multiple of LOT_PAD); else the number of lots.
+    lots: int = 0
 
     @property
     def compiled(self) -> bool:
-        return self.size <= COMPILED_SIZE and not self.lots
+        return self.size <= COMPILED_SIZE
 
     @classmethod
     def of(cls, inputs: Inputs) -> Shape:
@@ -72,7 +74,10 @@ class Shape:
         sectors = len(inputs.data.sectors) if inputs.with_sectors else 0
         factors = inputs.data.loadings.shape[1]
         tax = inputs.data.tax
-        lots = 0 if tax is None else len(tax.lots)
+        lots = 0
+        if tax is not None and len(tax.lots):
+            most = int(tax.lots.groupby("ticker").size().max())
+            lots = padded(most, LOT_PAD) if inputs.size <= COMPILED_SIZE else len(tax.lots)
         rows = inputs.company_rows
         return cls(inputs.size, factors, sectors, target, power, rows, lots)
 
@@ -181,7 +186,7 @@ def objective_terms(shape: Shape, options: SolveOptions) -> tuple[trm.Term, ...]
     if shape.target is not TargetForm.NONE:
         terms.append(trm.TargetPull(n, options.centre_weight))
     if shape.lots:
-        terms.append(tax_terms.TaxTerm(shape.lots))
+        terms.append(tax_terms.TaxTerm(n, shape.lots, shape.compiled))
     return tuple(terms)
 
 

@@ -53,15 +53,32 @@ def convex_tax(short: Any, long: Any, short_rate: float, long_rate: float) -> An
 
 class TaxTerm(Part):
     """tax_weight x the tax the trades add to the year, in units of V; with its lot variables,
-    its rules tie them to the trade (`rules`). Stated with numbers (never compiled)."""
+    its rules tie them to the trade (`rules`).
+
+    Compiled, the lots sit in `slots` columns per name (a name's lots in file order, the rest
+    of its row capped at zero), so the structure is the shape's and every number a parameter;
+    stated with numbers (a large problem), one variable per lot and a sparse owner matrix."""
 
     name = "tax"
-    constant = True
 
-    def __init__(self, lots: int) -> None:
-        self.sold = cp.Variable(lots, nonneg=True, name="lot_sold")
+    def __init__(self, n: int, lots: int, compiled: bool) -> None:
+        self.compiled = compiled
+        cells = (n, lots) if compiled else (lots,)
+        self.sold = cp.Variable(cells, nonneg=True, name="lot_sold")
         self.short = cp.Variable(name="net_short")
         self.long = cp.Variable(name="net_long")
+        self.gain_short = cp.Parameter(cells, name="gain_short")
+        self.gain_long = cp.Parameter(cells, name="gain_long")
+        self.cap = cp.Parameter(cells, nonneg=True, name="lot_cap")
+        self.buy_cap = cp.Parameter(n, nonneg=True, name="buy_cap")
+        self.base_short = cp.Parameter(name="base_short")
+        self.base_long = cp.Parameter(name="base_long")
+        self.low = cp.Parameter(nonneg=True, name="rate_low")  # weight x the lower rate
+        self.extra_short = cp.Parameter(nonneg=True, name="rate_extra_short")
+        self.extra_long = cp.Parameter(nonneg=True, name="rate_extra_long")
+        self.base_tax = cp.Parameter(name="base_tax")
+        self.budget = cp.Parameter(name="gains_budget")
+        self.owner: Any = None
         self.tax: TaxData | None = None
 
     def bind(self, inputs: Inputs) -> None:
@@ -73,65 +90,102 @@ class TaxTerm(Part):
         tickers = lots["ticker"].astype(str)
         owner = data.tickers.get_indexer(tickers)
         price = data.prices.to_numpy(dtype=float)[owner]
-        self.owner = sparse.csr_matrix(
-            (np.ones(len(lots)), (owner, np.arange(len(lots)))), shape=(inputs.size, len(lots))
-        )
         gain = tax.gain_per_share(data.prices) / price
         short = lots["short"].to_numpy(dtype=bool)
-        self.gain_short = np.where(short, gain, 0.0)
-        self.gain_long = np.where(short, 0.0, gain)
         cap = lots["shares"].to_numpy(dtype=float) * price / total
         no_loss = set(tax.no_loss_sale) | set(adjust.no_loss)
         cap[(gain < 0) & tickers.isin(list(no_loss)).to_numpy()] = 0.0
         cap[tickers.isin(list(adjust.buy_only)).to_numpy()] = 0.0
-        self.cap = cap
+        self.cells = self._cells(owner, inputs.size)
+        self.gain_short.value = self._place(np.where(short, gain, 0.0))
+        self.gain_long.value = self._place(np.where(short, 0.0, gain))
+        self.cap.value = self._place(cap)
         buy = np.full(inputs.size, BIG)
         buy[: data.n][inputs.mask(adjust.sell_only)] = 0.0
-        self.buy_cap = buy
-        self.base_short, self.base_long = tax.realized_short / total, tax.realized_long / total
-        budget = tax.budget
-        self.budget = (
-            NO_BUDGET if budget is None else (budget - adjust.margin("gains_budget")) / total
-        )
+        self.buy_cap.value = buy
+        base_short, base_long = tax.realized_short / total, tax.realized_long / total
+        self.base_short.value, self.base_long.value = base_short, base_long
+        low = min(tax.short_rate, tax.long_rate)
+        self.low.value = tax.weight * low
+        self.extra_short.value = tax.weight * (tax.short_rate - low)
+        self.extra_long.value = tax.weight * (tax.long_rate - low)
         self.rates = (tax.short_rate, tax.long_rate)
-        self.base_tax = convex_tax(self.base_short, self.base_long, *self.rates)
+        self.base_tax.value = tax.weight * convex_tax(base_short, base_long, *self.rates)
+        budget = tax.budget
+        margin = adjust.margin("gains_budget")
+        self.budget.value = NO_BUDGET if budget is None else (budget - margin) / total
+
+    def _cells(self, owner: np.ndarray, size: int) -> Any:
+        """Where each lot sits: (name, slot) compiled, else its column of the owner matrix."""
+        count = len(owner)
+        if not self.compiled:
+            self.owner = sparse.csr_matrix(
+                (np.ones(count), (owner, np.arange(count))), shape=(size, count)
+            )
+            return np.arange(count)
+        slot = pd.Series(owner).groupby(owner).cumcount().to_numpy()
+        return owner, slot
+
+    def _place(self, values: np.ndarray) -> np.ndarray:
+        if not self.compiled:
+            return values
+        out = np.zeros(self.sold.shape)
+        out[self.cells] = values
+        return out
 
     def rules(self, dx: Any) -> list[Any]:
-        bought = dx + self.owner @ self.sold
+        if self.compiled:
+            per_name = cp.sum(self.sold, axis=1)
+            short = cp.sum(cp.multiply(self.p(self.gain_short), self.sold))
+            long = cp.sum(cp.multiply(self.p(self.gain_long), self.sold))
+        else:
+            per_name = self.owner @ self.sold
+            short = self.p(self.gain_short) @ self.sold
+            long = self.p(self.gain_long) @ self.sold
+        bought = dx + per_name
         out = [
-            self.short == self.base_short + self.gain_short @ self.sold,
-            self.long == self.base_long + self.gain_long @ self.sold,
-            self.sold <= self.cap,
+            self.short == self.p(self.base_short) + short,
+            self.long == self.p(self.base_long) + long,
+            self.sold <= self.p(self.cap),
             bought >= 0,
-            bought <= self.buy_cap,
+            bought <= self.p(self.buy_cap),
         ]
-        if self.budget < NO_BUDGET:
-            out.append(self.short + self.long <= self.budget)
+        if self.compiled or float(self.budget.value) < NO_BUDGET:
+            out.append(self.short + self.long <= self.p(self.budget))
         return out
 
     def __call__(self, dx: Any) -> Any:
-        assert self.tax is not None
-        weight = self.tax.weight
         if isinstance(dx, cp.Expression):
-            return weight * (convex_tax(self.short, self.long, *self.rates) - self.base_tax)
+            inner = self.p(self.low) * (self.short + self.long)
+            inner += self.p(self.extra_short) * cp.pos(self.short)
+            inner += self.p(self.extra_long) * cp.pos(self.long)
+            return cp.pos(inner) - self.p(self.base_tax)
         # At numbers: the lots the trade list takes (advisor/tax/lots.py), net of this year's.
+        assert self.tax is not None, "bind the term first"
         n = len(self.prices)
         quantities = pd.Series(np.asarray(dx)[:n] * self.total, index=self.prices.index)
         quantities = quantities / self.prices
         sold = allocate(self.tax, quantities, self.prices) * self.prices.reindex(
             self.tax.lots["ticker"]
         ).to_numpy(dtype=float)
-        short = self.base_short + float(self.gain_short @ sold) / self.total
-        long = self.base_long + float(self.gain_long @ sold) / self.total
-        return weight * (convex_tax(short, long, *self.rates) - self.base_tax)
+        gain = self.tax.gain_per_share(self.prices) / self.prices.reindex(
+            self.tax.lots["ticker"]
+        ).to_numpy(dtype=float)
+        short_lot = self.tax.lots["short"].to_numpy(dtype=bool)
+        short = float(self.base_short.value) + float(gain[short_lot] @ sold[short_lot]) / self.total
+        long = float(self.base_long.value) + float(gain[~short_lot] @ sold[~short_lot]) / self.total
+        due = convex_tax(short, long, *self.rates) * self.tax.weight
+        return due - float(self.base_tax.value)
 
     def in_problem(self, x: cp.Variable, dx: cp.Variable) -> tuple[Any, list[Any]]:
-        return self(dx), []
+        return self(dx), []  # its rules are among the constraints (Formulation.constraints)
 
     def lot_values(self) -> np.ndarray | None:
-        """The value sold from each lot at the last solve (share of V)."""
+        """The value sold from each lot at the last solve (share of V), in tax.lots order."""
         value = self.sold.value
-        return None if value is None else np.asarray(value, dtype=float).copy()
+        if value is None:
+            return None
+        return np.asarray(np.asarray(value, dtype=float)[self.cells], dtype=float).copy()
 
 
 @dataclass(frozen=True)
