@@ -22,11 +22,10 @@ from advisor.optimize import ProblemData, Solver
 from advisor.optimize.data import MEASURES
 from advisor.portfolio import Portfolio
 from advisor.portfolio.model import Account
-from advisor.proposal import LotSale, TaxSummary
 from advisor.prices import PriceBook, PriceOptions, Quote, Stale, stale
+from advisor.proposal import LotSale, TaxSummary
 from advisor.scoring import Scored, score
-from advisor.trades import TradePlan, plan_trades
-from advisor.trades import taxes
+from advisor.trades import TradePlan, plan_trades, taxes
 
 NO_VOLUME_ADV = 1.0  # $; stands in for a missing volume so costs stay finite (never bought)
 

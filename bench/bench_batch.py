@@ -62,7 +62,8 @@ def main() -> None:
             single.append(time.perf_counter() - start)
     each = statistics.median(single)
     print(
-        f"accounts: {args.accounts}{' with lots' if args.lots else ''}, jobs: {args.jobs}; batch exit code {done.returncode}, "
+        f"accounts: {args.accounts}{' with lots' if args.lots else ''}, jobs: {args.jobs}; "
+        f"batch exit code {done.returncode}, "
         f"{written} proposals written"
     )
     print(

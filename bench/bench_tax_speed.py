@@ -87,8 +87,10 @@ def main() -> None:
             "plain": [*ADVISOR, "rebalance", str(plain), *day],
             "lots": [*ADVISOR, "rebalance", str(lots), *day],
         }, args.runs, ok_codes=(0, 3))  # fmt: skip
-        print(f"50 holdings, `advisor rebalance` processes: no lots {got['plain']:.2f} s; "
-              f"10 lots each {got['lots']:.2f} s; ratio {got['lots'] / got['plain']:.2f}")
+        print(
+            f"50 holdings, `advisor rebalance` processes: no lots {got['plain']:.2f} s; "
+            f"10 lots each {got['lots']:.2f} s; ratio {got['lots'] / got['plain']:.2f}"
+        )
         large = with_lots(holdings_portfolio(Path(folder) / "large.yaml", args.large, TARGET))
         large_s = timed(large)
         print(f"{args.large} holdings with {LOTS} lots each ({args.large * LOTS} lot "

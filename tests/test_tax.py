@@ -135,7 +135,7 @@ def test_share_classes_and_funds_on_one_index_are_identical(shipped_model: Marke
 
 
 def test_tax_aware_proposal_saves_a_fifth_of_the_tax_and_reaches_the_target(taxable: Any) -> None:
-    proposal, document = taxable
+    _proposal, document = taxable
     assert document.tax is not None and document.tax.tax_blind is not None
     assert not document.failed_checks()
     assert document.status == "optimal"

@@ -237,9 +237,7 @@ def directions(
         # A net buyer's own loss sales are a round trip the direction already rules out.
         selling = np.isin(lot_tickers, [str(tickers[i]) for i in members if direction[i] < 0])
         loss_sold = lot_sold[open_loss & rows & selling]
-        sellers = sorted(
-            {str(t) for t in lot_tickers[open_loss & rows & selling][loss_sold > TOL]}
-        )
+        sellers = sorted({str(t) for t in lot_tickers[open_loss & rows & selling][loss_sold > TOL]})
         if buys and sellers:
             bought = float(sum(trades[i] for i in buys))
             bought_names = ", ".join(sorted(str(tickers[i]) for i in buys))

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -87,7 +87,8 @@ def lot_table(
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The lots of every holding (tickers: each holding's resolved ticker, in file order),
     and the holdings without lots (one lot of unknown basis and date each)."""
-    rows, unknown = [], []
+    rows: list[tuple[str, float, float, date | None, bool]] = []
+    unknown: list[str] = []
     for holding, ticker in zip(portfolio.holdings, tickers, strict=True):
         if holding.lots is None:
             unknown.append(ticker)
