@@ -129,9 +129,10 @@ def summary(
     blind_due, blind_realized = _figures(data, tax, blind_plan.quantities)
     risk, reached = _risk_and_target(data, blind_plan, target, limits, solver)
     blocked = [f"{t}: {why}" for t, why in sorted(tax.no_buy.items())]
-    held = set(tax.lots["ticker"].astype(str))
+    # A security the file forbids selling at a loss, where it has a lot at a loss.
+    losing = set(tax.lot_tickers[tax.gain_per_share(data.prices) < 0])
     blocked += [f"{t}: not sold at a loss: {why}" for t, why in sorted(tax.no_loss_sale.items())
-                if t in held]  # fmt: skip
+                if t in losing]  # fmt: skip
     adjust = plan.solution.adjust if plan.solution is not None else None
     if adjust is not None:
         blocked += list(adjust.wash_blocked)
