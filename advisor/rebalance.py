@@ -41,6 +41,7 @@ class Proposal:
     # A taxable account's figures (None for a deferred or exempt one) and each sell's lots.
     tax: TaxSummary | None = None
     lots: Mapping[str, list[LotSale]] = dataclasses.field(default_factory=dict)
+    tax_blind: TradePlan | None = None  # the same problem without the tax term
 
     @property
     def before(self) -> Exposures:
@@ -86,7 +87,7 @@ def propose(
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
     after = dataclasses.replace(after, companies=largest(scored.model, state.values, state.total))
-    tax, lots = None, {}
+    tax, lots, blind_plan = None, {}, None
     if data.tax is not None:
         # The tax-blind comparison: the same problem without the tax term (the same plan
         # where the term is zero: no lot of known basis and no wash-sale rule).
@@ -95,7 +96,7 @@ def propose(
             blind_plan = plan_trades(blind, portfolio.target, limits, solver=solver)
         tax = taxes.summary(data, plan, blind_plan, portfolio.target, limits, solver)
         lots = taxes.lot_sales(data, plan.quantities)
-    return Proposal(scored, data, limits, plan, pretrade, after, tax, lots)
+    return Proposal(scored, data, limits, plan, pretrade, after, tax, lots, blind_plan)
 
 
 def taxed_data(scored: Scored, data: ProblemData) -> ProblemData:

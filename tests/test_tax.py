@@ -217,9 +217,11 @@ def test_deferred_account_has_no_tax_figures_and_the_tax_blind_trades(
     assert document.tax is None and proposal.tax is None
     assert all(not t.lots for t in document.trades)
     # the taxable account's tax-blind comparison is this plan: same trades, same realized
-    _, taxed = taxable
+    taxed_proposal, taxed = taxable
     assert taxed.tax is not None and taxed.tax.tax_blind is not None
     assert len(document.trades) == taxed.tax.tax_blind.trades
+    blind = taxed_proposal.tax_blind.trades
+    assert blind[["side", "shares"]].equals(proposal.plan.trades[["side", "shares"]])
     data = proposal.data
     assert data.tax is None
 
