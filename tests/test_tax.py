@@ -18,9 +18,9 @@ from advisor.market import MarketModel
 from advisor.proposal import ProposalDocument
 from advisor.rebalance import propose
 from advisor.report.files import proposal_document
+from advisor.tax.groups import identical
 from advisor.tax.liability import year_tax
 from advisor.tax.lots import TaxData, allocate, is_short
-from advisor.tax.wash import identical
 from tests.conftest import ROOT, SHIPPED_MODEL
 
 RUN = "2026-11-28"
@@ -143,6 +143,9 @@ def test_tax_aware_proposal_saves_a_fifth_of_the_tax_and_reaches_the_target(taxa
     assert blind > 0
     assert document.tax.estimated_tax <= 0.8 * blind
     assert document.after.small_cap_share == pytest.approx(0.2, abs=0.02)
+    # a loss lot is harvested: the short-term MSFT lot bought at 1.25x today's price
+    harvested = [lot for t in document.trades for lot in t.lots if lot.gain < 0]
+    assert harvested and document.tax.realized.short_term < 0
 
 
 def test_lots_exist_and_add_up_to_each_sell(taxable: Any) -> None:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from advisor.market import MarketModel
 from advisor.portfolio import Portfolio
+from advisor.tax.groups import identical
 
 WINDOW = timedelta(days=30)
 
@@ -20,18 +21,6 @@ WINDOW = timedelta(days=30)
 class WashRules:
     no_buy: dict[str, str] = field(default_factory=dict)  # ticker -> reason
     no_loss_sale: dict[str, str] = field(default_factory=dict)  # ticker -> reason
-
-
-def identical(model: MarketModel, ticker: str) -> set[str]:
-    """`ticker` and the securities substantially identical to it: the other share classes of
-    its company, the funds on its index."""
-    found = set(model.same_index(ticker))
-    securities = model.securities
-    if ticker in securities.index:
-        company = securities.at[ticker, "company"]
-        if isinstance(company, str) and company:
-            found |= set(securities.index[securities["company"] == company].astype(str))
-    return found
 
 
 def wash_rules(portfolio: Portfolio, model: MarketModel, run_date: date) -> WashRules:

@@ -19,8 +19,9 @@ from advisor.optimize.solve import Solver
 from advisor.portfolio import Portfolio, Target
 from advisor.proposal import LotSale, Realized, TaxBlind, TaxSummary
 from advisor.tax import liability
+from advisor.tax.groups import identical
 from advisor.tax.lots import TaxData, allocate, lot_table
-from advisor.tax.wash import identical, wash_rules
+from advisor.tax.wash import wash_rules
 from advisor.trades.plan import TradePlan
 
 
