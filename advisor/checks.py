@@ -23,6 +23,8 @@ import pandas as pd
 from advisor.enums import CheckName
 from advisor.limits import RISK_LIMITS, EffectiveLimits, Positions
 from advisor.portfolio import Target
+from advisor.tax.liability import realized, year_realized
+from advisor.tax.lots import allocate
 
 if TYPE_CHECKING:
     from advisor.optimize.data import ProblemData
@@ -182,7 +184,53 @@ def check_trades(
         _min_trade(data, state, traded, limits, needed),
         _min_position(data, state, traded, limits, needed),
     ]
-    return [*rules[:2], *sizes, *rules[2:]]
+    return [*rules[:2], *sizes, *rules[2:], *tax_checks(data, quantities)]
+
+
+def tax_checks(data: ProblemData, quantities: pd.Series) -> list[Check]:
+    """A taxable account's rules on the lots the trade list sells (advisor/tax/lots.py's
+    `allocate`): every lot sold exists and holds the shares, the lots add up to each sell; no
+    wash sale (no buy the file's recent sales forbid, no loss lot sold of a security the file
+    forbids selling at a loss or whose group the list buys); net gains of the year within
+    gains_budget."""
+    tax = data.tax
+    if tax is None:
+        return []
+    lots, prices = tax.lots, data.prices
+    sold = allocate(tax, quantities, prices)
+    held = lots["shares"].to_numpy(dtype=float)
+    by_ticker = pd.Series(sold).groupby(lots["ticker"].to_numpy()).sum()
+    sells = (-quantities[quantities < 0]).astype(float)
+    taken = by_ticker.reindex(sells.index, fill_value=0.0)
+    off = (taken - sells).abs() > SHARE_TOL * np.maximum(1.0, sells)
+    over = (sold > held * (1 + SHARE_TOL)) | (sold < 0)
+    bad = sorted({*map(str, sells.index[off.to_numpy()]), *map(str, lots["ticker"][over])})
+    out = [
+        Check(CheckName.LOTS, not bad, float(len(bad)), 0.0,
+              f"sells whose lots do not add up: {_names(bad)}" if bad else
+              "every lot sold exists and the lots add up to each sell")
+    ]  # fmt: skip
+    gains = tax.gain_per_share(prices)
+    bought = quantities.index[quantities.to_numpy(dtype=float) > 0].astype(str)
+    groups = {tax.group_of(t) for t in bought}
+    tickers = lots["ticker"].astype(str)
+    loss_sold = (sold > 0) & (gains < 0)
+    washes = sorted(
+        {*(t for t in bought if t in tax.no_buy)}
+        | set(tickers[loss_sold & tickers.isin(list(tax.no_loss_sale)).to_numpy()])
+        | set(tickers[loss_sold & tickers.map(tax.group_of).isin(groups).to_numpy()])
+    )
+    out.append(
+        Check(CheckName.WASH_SALE, not washes, float(len(washes)), 0.0,
+              f"wash sales: {_names(washes)}" if washes else "no wash sale")
+    )  # fmt: skip
+    if tax.budget is not None:
+        year = year_realized(tax, realized(tax, sold, prices)).net
+        out.append(
+            Check(CheckName.GAINS_BUDGET, year <= tax.budget + MONEY_TOL * data.total_value,
+                  year, tax.budget, "net gains realized this year, this proposal's included")
+        )  # fmt: skip
+    return out
 
 
 def _rules(

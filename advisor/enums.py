@@ -60,6 +60,10 @@ class CheckName(StrEnum):
     MAX_NAMES = "max_names"
     EQUITY_KEPT = "equity_kept"
     SECTOR_DRIFT_MAX = "sector_drift_max"
+    # a taxable account's
+    LOTS = "lots"
+    WASH_SALE = "wash_sale"
+    GAINS_BUDGET = "gains_budget"
     # pre-trade checks
     PRICES = "prices"
     ORDER_SHARE = "order_share"

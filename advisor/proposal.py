@@ -97,6 +97,17 @@ class TaxSummary(Document):
     wash_sale_blocked: list[str] = []  # trades not proposed because of the wash-sale rule, why
     tax_blind: TaxBlind | None = None
 
+    @property
+    def known(self) -> bool:
+        """Whether a figure rests on something known: a lot of known basis sold by either
+        proposal, gains realized earlier, a budget, a wash-sale rule. Else every figure is
+        zero by assumption (no lot of known basis) and only unknown_basis has anything to say."""
+        blind = self.tax_blind
+        plans = [self.realized, self.year_realized, *([blind.realized] if blind else [])]
+        amounts = [self.estimated_tax, *([blind.estimated_tax] if blind else [])]
+        amounts += [a for plan in plans for a in (plan.short_term, plan.long_term)]
+        return any(amounts) or self.gains_budget is not None or bool(self.wash_sale_blocked)
+
 
 class Position(Document):
     """A holding as it stands, at the price it is valued at."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,9 +21,11 @@ from advisor.market import MarketModel, SizeScheme
 from advisor.optimize import ProblemData, Solver
 from advisor.optimize.data import MEASURES
 from advisor.portfolio import Portfolio
+from advisor.portfolio.model import Account
 from advisor.prices import PriceBook, PriceOptions, Quote, Stale, stale
+from advisor.proposal import LotSale, TaxSummary
 from advisor.scoring import Scored, score
-from advisor.trades import TradePlan, plan_trades
+from advisor.trades import TradePlan, plan_trades, taxes
 
 NO_VOLUME_ADV = 1.0  # $; stands in for a missing volume so costs stay finite (never bought)
 
@@ -35,6 +38,10 @@ class Proposal:
     plan: TradePlan
     pretrade: tuple[Check, ...]
     after: Exposures
+    # A taxable account's figures (None for a deferred or exempt one) and each sell's lots.
+    tax: TaxSummary | None = None
+    lots: Mapping[str, list[LotSale]] = dataclasses.field(default_factory=dict)
+    tax_blind: TradePlan | None = None  # the same problem without the tax term
 
     @property
     def before(self) -> Exposures:
@@ -69,7 +76,8 @@ def propose(
     """The proposal for one portfolio file; `solver` carries formulations across accounts
     (a batch), else the account gets a solver of its own."""
     scored = score(path, scheme, model_override, prices)
-    data = problem_data(scored)
+    blind = problem_data(scored)
+    data = taxed_data(scored, blind)
     today = checks.today(data)
     portfolio = scored.loaded.portfolio
     invest = data.equity_value <= 0 and portfolio.target is not None
@@ -79,7 +87,27 @@ def propose(
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
     after = dataclasses.replace(after, companies=largest(scored.model, state.values, state.total))
-    return Proposal(scored, data, limits, plan, pretrade, after)
+    tax, lots, blind_plan = None, {}, None
+    if data.tax is not None:
+        # The tax-blind comparison: the same problem without the tax term (the same plan
+        # where the term is zero: no lot of known basis and no wash-sale rule).
+        blind_plan = plan
+        if taxes.matters(data.tax):
+            blind_plan = plan_trades(blind, portfolio.target, limits, solver=solver)
+        tax = taxes.summary(data, plan, blind_plan, portfolio.target, limits, solver)
+        lots = taxes.lot_sales(data, plan.quantities)
+    return Proposal(scored, data, limits, plan, pretrade, after, tax, lots, blind_plan)
+
+
+def taxed_data(scored: Scored, data: ProblemData) -> ProblemData:
+    """`data` with a taxable account's lots, rates and wash-sale rules (the file's recent
+    sales block buys); a deferred or exempt account's as it is."""
+    portfolio, model = scored.loaded.portfolio, scored.model
+    if portfolio.tax.account is not Account.taxable:
+        return data
+    tax = taxes.tax_data(portfolio, model, scored.positions.index, data.tickers, scored.prices.day)
+    can_buy = data.can_buy & ~data.tickers.isin(list(tax.no_buy))
+    return dataclasses.replace(data, tax=tax, can_buy=can_buy)
 
 
 def candidates(

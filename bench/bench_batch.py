@@ -1,8 +1,9 @@
 """A batch of accounts in one run against one process per account, and peak memory.
 
-Run: .venv/bin/python bench/bench_batch.py [--accounts 1000] [--jobs 2] [--sample 20]
+Run: .venv/bin/python bench/bench_batch.py [--accounts 1000] [--jobs 2] [--sample 20] [--lots]
 Each account holds 45-50 stocks spread over the size range plus IWM and IVV, funds as buy
-candidates, a 0.30 small-cap target. Prints the wall time of one
+candidates, a 0.30 small-cap target; with --lots each holding is 10 tax lots (a taxable
+account: tax-aware and tax-blind plans). Run date 2026-11-28. Prints the wall time of one
 `advisor rebalance FOLDER --out-dir --jobs N` run over every account, and the median wall time of
 one `advisor rebalance FILE` process over `--sample` of the accounts (every account when the
 sample is as large), scaled to all accounts; their ratio; the batch's peak resident memory (the
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rebalance import TARGET
+from bench_tax_speed import RUN_DATE, with_lots
 from common import ADVISOR, ROOT, compile_advisor, holdings_portfolio
 
 
@@ -30,16 +32,22 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument(
+        "--lots", action="store_true", help="10 tax lots per holding (bench_tax_speed.py's)"
+    )
     args = parser.parse_args()
     compile_advisor()
     with tempfile.TemporaryDirectory() as folder:
         inputs = Path(folder) / "accounts"
         inputs.mkdir()
         for i in range(args.accounts):
-            holdings_portfolio(inputs / f"account-{i:04d}.yaml", 50 - i % 5, TARGET)
+            path = holdings_portfolio(inputs / f"account-{i:04d}.yaml", 50 - i % 5, TARGET)
+            if args.lots:
+                with_lots(path, seed=i)
+        day = ["--date", RUN_DATE.isoformat()]
         start = time.perf_counter()
         done = subprocess.run([*ADVISOR, "rebalance", str(inputs), "--out-dir", f"{folder}/out",
-                               "--jobs", str(args.jobs)], cwd=ROOT, check=False,
+                               "--jobs", str(args.jobs), *day], cwd=ROOT, check=False,
                               capture_output=True, text=True)  # fmt: skip
         batch = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -49,12 +57,13 @@ def main() -> None:
         single = []
         for path in files[::step][: args.sample]:
             start = time.perf_counter()
-            subprocess.run([*ADVISOR, "rebalance", str(path)], cwd=ROOT, check=False,
+            subprocess.run([*ADVISOR, "rebalance", str(path), *day], cwd=ROOT, check=False,
                            capture_output=True)  # fmt: skip
             single.append(time.perf_counter() - start)
     each = statistics.median(single)
     print(
-        f"accounts: {args.accounts}, jobs: {args.jobs}; batch exit code {done.returncode}, "
+        f"accounts: {args.accounts}{' with lots' if args.lots else ''}, jobs: {args.jobs}; "
+        f"batch exit code {done.returncode}, "
         f"{written} proposals written"
     )
     print(

@@ -80,6 +80,7 @@ def taxed(proposal: Proposal) -> dict[str, Any]:
     data["summary"] = ""  # computed again from the tax figures
     realized = {"short": 0.0, "long": 0.0}
     for trade in data["trades"]:
+        trade["lots"] = []  # the proposal's own (every sell's basis is unknown in rotation.yaml)
         if trade["side"] != "SELL" or trade["ticker"] not in HAND_LOTS:
             continue
         left, lots = trade["shares"], []

@@ -18,6 +18,7 @@ import pandas as pd
 
 from advisor.concentration import LookThrough, own_companies
 from advisor.measures import PROBLEM_COLUMNS
+from advisor.tax.lots import TaxData
 
 # Exposure columns every problem needs (sector columns 'sector:<GICS sector>' are extra).
 MEASURES: Final = PROBLEM_COLUMNS
@@ -65,6 +66,10 @@ class ProblemData:
     impact_form: ImpactForm = ImpactForm.QUADRATIC
     # Companies x tickers, funds looked through; None: each ticker is a company of its own.
     lookthrough: LookThrough | None = None
+    # A taxable account's lots and rates (advisor/tax/lots.py); None: trades are not taxed
+    # (a deferred or exempt account, or the tax-blind comparison). Lots are of holdings,
+    # which every subset keeps.
+    tax: TaxData | None = None
 
     def __post_init__(self) -> None:
         self.validate()

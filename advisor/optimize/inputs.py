@@ -21,6 +21,7 @@ from advisor.portfolio import Target
 
 PAD: Final = 32
 COMPILED_SIZE: Final = 128  # names; beyond it the solver's own time dominates (problem.py)
+LOT_PAD: Final = 4  # lot slots per name of a compiled problem are padded to a multiple of this
 ROW_PAD: Final = 8  # company rows of a compiled problem are padded to a multiple of this
 BIG: Final = 2.0  # a position cap that never binds: no holding is worth more than V
 
@@ -80,6 +81,13 @@ class Adjust:
     soft_target: float = 0.0
     excluded: frozenset[str] = frozenset()
     companies: frozenset[str] = frozenset()  # held through several names, found at their cap
+    # Taxes (advisor/optimize/taxes.py): the buy-or-sell direction of each asset, fixed from
+    # the relaxed answer (`directed`), loss lots the wash-sale rule keeps, and why.
+    directed: bool = False
+    sell_only: frozenset[str] = frozenset()
+    buy_only: frozenset[str] = frozenset()
+    no_loss: frozenset[str] = frozenset()
+    wash_blocked: tuple[str, ...] = ()
 
     def margin(self, name: str) -> float:
         return self.margins.get(name, 0.0)

@@ -29,10 +29,11 @@ import numpy as np
 
 from advisor.limits import RISK_LIMITS, EffectiveLimits
 from advisor.optimize import constraints as con
+from advisor.optimize import taxes as tax_terms
 from advisor.optimize import terms as trm
 from advisor.optimize.constraints import EQUITY_KEPT
 from advisor.optimize.data import ImpactForm, ProblemData
-from advisor.optimize.inputs import COMPILED_SIZE, Adjust, Inputs, SolveOptions
+from advisor.optimize.inputs import COMPILED_SIZE, LOT_PAD, Adjust, Inputs, SolveOptions, padded
 from advisor.portfolio import Target
 
 # EQUITY_KEPT: the checks hold the same rule independently (tests/test_checks.py compares).
@@ -56,6 +57,9 @@ class Shape:
     target: TargetForm
     impact_power: float
     companies: int  # rows of companies held through several names (see Inputs.caps)
+    # A taxable account's lots (a tax term): compiled, slots per name (its most lots, padded
+    # to a multiple of LOT_PAD); else the number of lots.
+    lots: int = 0
 
     @property
     def compiled(self) -> bool:
@@ -69,7 +73,13 @@ class Shape:
         power = 2.0 if inputs.data.impact_form is ImpactForm.QUADRATIC else 1.5
         sectors = len(inputs.data.sectors) if inputs.with_sectors else 0
         factors = inputs.data.loadings.shape[1]
-        return cls(inputs.size, factors, sectors, target, power, inputs.company_rows)
+        tax = inputs.data.tax
+        lots = 0
+        if tax is not None and len(tax.lots):
+            most = int(tax.lots.groupby("ticker").size().max())
+            lots = padded(most, LOT_PAD) if inputs.size <= COMPILED_SIZE else len(tax.lots)
+        rows = inputs.company_rows
+        return cls(inputs.size, factors, sectors, target, power, rows, lots)
 
 
 class Formulation:
@@ -152,6 +162,9 @@ class Formulation:
             out += self.target(x, dx)
         for limit in self.limits:
             out += limit(x, dx, slacks.get(limit.name, 0.0))
+        for term in self.terms:
+            if isinstance(term, tax_terms.TaxTerm):  # its lot variables, tied to the trade
+                out += term.rules(dx)
         return out
 
     def problem(self) -> cp.Problem:
@@ -172,6 +185,8 @@ def objective_terms(shape: Shape, options: SolveOptions) -> tuple[trm.Term, ...]
         terms.append(trm.TargetMiss(n))
     if shape.target is not TargetForm.NONE:
         terms.append(trm.TargetPull(n, options.centre_weight))
+    if shape.lots:
+        terms.append(tax_terms.TaxTerm(n, shape.lots, shape.compiled))
     return tuple(terms)
 
 

@@ -26,6 +26,7 @@ from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
 from advisor.optimize.inputs import Adjust, Inputs, SolveOptions
 from advisor.optimize.problem import Formulation, Shape
+from advisor.optimize.taxes import TaxTerm, directions, round_trips
 from advisor.portfolio import Target
 
 OPTIMAL = cp.OPTIMAL
@@ -48,6 +49,10 @@ class Solution:
     trades: pd.Series  # $ per ticker, + buy / - sell
     objective: float  # share of V
     terms: dict[str, float]  # each objective term, share of V
+    # A taxable account's: the value sold from each lot (share of V), and the adjustment the
+    # solve ended with (the directions it fixed), for the solves that follow to keep.
+    lot_sold: np.ndarray | None = None
+    adjust: Adjust | None = None
 
     @property
     def feasible(self) -> bool:
@@ -94,6 +99,32 @@ class Solver:
         is a row of the look-through, added only for the companies a solve finds above it,
         then solved again (COMPANY_ROUNDS at most): most never come near it."""
         adjust = self.known(data, adjust)
+        if data.tax is not None and not adjust.directed:
+            # The buy-or-sell choice: relaxed, then solved with the directions fixed.
+            relaxed = self._solve(data, target, limits, adjust)
+            if not relaxed.feasible:
+                return relaxed
+            base = relaxed.adjust or adjust
+            adjust = directed(data, relaxed, base)
+            found = self._solve(data, target, limits, adjust)
+            # Where the relaxation sold lots and bought them back, the direction its net trade
+            # gives is in doubt: each such asset the other way, kept where it scores better.
+            forced: dict[str, int] = {}
+            trips = round_trips(
+                data.tickers, relaxed.trades.to_numpy(dtype=float) / data.total_value,
+                data.tax, _sold(data, relaxed),
+            )  # fmt: skip
+            for ticker, way in trips:
+                trial = directed(data, relaxed, base, {**forced, ticker: way})
+                other = self._solve(data, target, limits, trial)
+                if other.feasible and (not found.feasible or other.objective < found.objective):
+                    forced[ticker], found = way, other
+            return found
+        return self._solve(data, target, limits, adjust)
+
+    def _solve(
+        self, data: ProblemData, target: Target | None, limits: EffectiveLimits, adjust: Adjust
+    ) -> Solution:
         for _ in range(COMPANY_ROUNDS):
             form = self.formulation(Inputs(data, target, limits, self.options, adjust))
             plain = not form.shape.compiled
@@ -106,7 +137,7 @@ class Solver:
         self._rows[id(data)] = (data, adjust.companies)
         while len(self._rows) > REMEMBERED:
             del self._rows[next(iter(self._rows))]
-        return found
+        return dataclasses.replace(found, adjust=adjust)
 
     def known(self, data: ProblemData, adjust: Adjust | None = None) -> Adjust:
         """`adjust` with the rows of the companies found above max_position for `data`."""
@@ -126,6 +157,37 @@ def solve(
 ) -> Solution:
     """One problem solved by a solver of its own (see Solver)."""
     return Solver(options).solve(data, target, limits, adjust)
+
+
+def _sold(data: ProblemData, relaxed: Solution) -> np.ndarray:
+    assert data.tax is not None
+    return relaxed.lot_sold if relaxed.lot_sold is not None else np.zeros(len(data.tax.lots))
+
+
+def directed(
+    data: ProblemData, relaxed: Solution, adjust: Adjust, forced: dict[str, int] | None = None
+) -> Adjust:
+    """`adjust` with each asset's direction fixed from the relaxed solution (taxes.py)."""
+    assert data.tax is not None
+    total = data.total_value
+    sold = _sold(data, relaxed)
+    fixed = directions(
+        data.tickers,
+        data.values.to_numpy(dtype=float) > 0,
+        relaxed.trades.to_numpy(dtype=float) / total,
+        data.tax,
+        data.prices,
+        sold,
+        forced,
+    )
+    return dataclasses.replace(
+        adjust,
+        directed=True,
+        sell_only=fixed.sell_only,
+        buy_only=fixed.buy_only,
+        no_loss=fixed.no_loss,
+        wash_blocked=fixed.blocked,
+    )
 
 
 def _above_cap(form: Formulation, x: np.ndarray | None) -> frozenset[str]:
@@ -151,7 +213,9 @@ def solution(form: Formulation, status: str, solver: str, x: np.ndarray | None) 
     x = x0 if x is None else np.maximum(x[: data.n], 0.0)
     dx = x - x0
     figures = {term.name: float(term(dx)) for term in form.terms}
+    taxed = [t for t in form.terms if isinstance(t, TaxTerm)]
     return Solution(
+        lot_sold=taxed[0].lot_values() if taxed and x is not None else None,
         status=status,
         solver=solver,
         values=pd.Series(x * total, index=data.tickers, name="value"),

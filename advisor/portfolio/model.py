@@ -7,7 +7,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 Ticker = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9./\- ]+$")]
 
@@ -192,6 +200,16 @@ class Account(StrEnum):
     exempt = "exempt"  # Roth: no tax on trades inside the account
 
 
+def _account(value: object) -> object:
+    # Read from its text (a strict model takes only the enum itself otherwise).
+    if isinstance(value, str):
+        try:
+            return Account(value)
+        except ValueError:
+            raise ValueError("must be taxable, deferred or exempt") from None
+    return value
+
+
 Rate = Annotated[float, Field(ge=0, le=1)]
 Dollars = Annotated[float, Field(ge=-MAX_CASH, le=MAX_CASH)]
 
@@ -222,7 +240,7 @@ class Tax(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    account: Account = Account.taxable
+    account: Annotated[Account, BeforeValidator(_account)] = Account.taxable
     """taxable (default), deferred (IRA, 401k) or exempt (Roth)."""
     short_term_rate: Rate = 0.35
     """Rate on gains of lots held one year or less."""

@@ -259,7 +259,10 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
         target=None
         if target is None
         else Target(measure=target.measure, value=target.value, band=target.band),
-        trades=[Trade.model_validate(row) for row in trade_rows(proposal)],
+        trades=[
+            Trade.model_validate({**row, "lots": proposal.lots.get(row["ticker"], [])})
+            for row in trade_rows(proposal)
+        ],
         positions=[
             Position(
                 ticker=str(row.ticker),
@@ -302,6 +305,7 @@ def proposal_document(proposal: Proposal) -> ProposalDocument:
             terms=solution.terms,
             repairs=plan.repairs,
         ),
+        tax=proposal.tax,
     )
     return with_summary(document)
 

@@ -121,7 +121,7 @@ def _summary(data: ProposalDocument) -> str:
         ),
         ("Cash", pct(before.cash_share), f"after {pct(after.cash_share)}"),
     ]
-    if data.tax is not None:
+    if data.tax is not None and data.tax.known:
         blind = data.tax.tax_blind
         note = "" if blind is None else f"tax-blind {usd(blind.estimated_tax)}"
         cards.append(("Estimated tax", usd(data.tax.estimated_tax), note))

@@ -123,7 +123,7 @@ def _tax(document: ProposalDocument) -> str:
     """'; estimated tax $1.2k (tax-blind $5.7k)' in a taxable account where either proposal
     sells at a gain; '' without tax figures (a deferred or exempt account, an older file)."""
     tax = document.tax
-    if tax is None:
+    if tax is None or not tax.known:
         return ""
     blind = None if tax.tax_blind is None else tax.tax_blind.estimated_tax
     if not any(t.side == Side.SELL for t in document.trades) and not blind:

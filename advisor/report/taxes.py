@@ -72,6 +72,8 @@ def tax_facts(document: ProposalDocument) -> list[tuple[str, str]]:
     tax = document.tax
     if tax is None:
         return []
+    if not tax.known:  # no lot of known basis: the figures are all zero by assumption
+        return [("Unknown basis", _unknown(tax))]
     rows = [
         (
             "Estimated tax",
@@ -85,15 +87,16 @@ def tax_facts(document: ProposalDocument) -> list[tuple[str, str]]:
     ]
     rows += _tax_blind(document, tax)
     if tax.unknown_basis:
-        rows.append(
-            (
-                "Unknown basis",
-                f"{', '.join(tax.unknown_basis)}: no lots in the file, so a sale is taken "
-                "as no gain; add lots for a true figure",
-            )
-        )
+        rows.append(("Unknown basis", _unknown(tax)))
     rows += [("Wash sale, not traded", line) for line in tax.wash_sale_blocked]
     return rows
+
+
+def _unknown(tax: TaxSummary) -> str:
+    return (
+        f"{', '.join(tax.unknown_basis)}: no lots in the file, so a sale is taken as no gain; "
+        "add lots for a true figure"
+    )
 
 
 def realized(amounts: Realized) -> str:

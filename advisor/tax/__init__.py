@@ -1,1 +1,1 @@
-"""Taxes of a taxable account: lots, realized gains and the wash-sale rule."""
+"""Taxes of a taxable account: its lots, the tax of realized gains, the wash-sale rules."""

@@ -43,6 +43,7 @@ from advisor.trades.rounding import (
     round_trades,
     spend_cash_to_ceiling,
     trim_buys_for_cash,
+    within_lots,
 )
 
 SOFT_TARGET: Final = 100.0  # weight of the target miss in the best proposal when out of reach
@@ -133,6 +134,7 @@ class Planner:
         if not first.feasible:
             found = diagnose(self.data, self.target, self.limits, self.solver)
             return self._best(found, found.best_target())
+        room = first.adjust or room  # a taxable account's directions, fixed once, kept
         part, restricted, base, within = self._within_names(self.target, first, room)
         if not within and room.margins:  # perhaps the rounding room is what max_names can't give
             plain = self._solve(self.target, Adjust())
@@ -438,6 +440,7 @@ class Planner:
         """`solution` in whole shares, with buys trimmed to keep the cash floor, and checked
         (the target left out when it is soft)."""
         quantities, dropped = round_trades(self.data, solution.trades, self.limits)
+        quantities = within_lots(self.data, quantities, self.limits)
         quantities = trim_buys_for_cash(self.data, quantities, self.limits)
         quantities = spend_cash_to_ceiling(self.data, quantities, self.limits)
         found = self._checks(quantities)

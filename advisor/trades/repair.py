@@ -33,6 +33,7 @@ MARGINS: Final = (
     "cash_max",
     "equity_kept",
     "target",
+    "gains_budget",
 )
 _FLOORS: Final = ("cash_min", "equity_kept")
 

@@ -12,6 +12,7 @@ import pandas as pd
 from advisor import checks
 from advisor.limits import EffectiveLimits
 from advisor.optimize.data import ProblemData
+from advisor.tax.lots import sellable
 
 NOISE: Final = 1e-6  # a trade below this share of value is solver noise, not a decision
 
@@ -114,3 +115,14 @@ def spend_cash_to_ceiling(
             break
         quantities[ticker] += count
     return quantities
+
+
+def within_lots(data: ProblemData, quantities: pd.Series, limits: EffectiveLimits) -> pd.Series:
+    """Sells cut to the lots they may take: rounding up may reach a loss lot the wash-sale
+    rule keeps (a taxable account's; see advisor/tax/lots.py)."""
+    if data.tax is None:
+        return quantities
+    most = sellable(data.tax, quantities, data.prices).reindex(data.tickers, fill_value=0.0)
+    if limits.whole_shares:
+        most = most.where(most >= data.shares - 1e-9, np.floor(most + 1e-9))
+    return quantities.clip(lower=-most) + 0.0
