@@ -41,6 +41,7 @@ from advisor.fill_files import (
     parse_day,
     read_table,
 )
+from advisor.market import MarketModel
 from advisor.portfolio.editing import EditableYaml, LossSale, LotView
 from advisor.portfolio.loading import LoadedPortfolio, check_tax
 from advisor.portfolio.model import Account
@@ -200,6 +201,8 @@ def apply_fills(
         document = EditableYaml(current.raw.decode("utf-8-sig"))
         before = {t.ticker: document.shares(t.ticker) for t in _traded(orders.trades, fills)}
         taken = _edit(document, orders.trades, fills, lot_rule, proposal_path)
+        if loaded.portfolio.prices is None:
+            _price_unpriced(document, market, fills)
         record = None
         if loaded.portfolio.tax.account == Account.taxable:  # no tax inside an IRA or a Roth
             record = _record_tax(document, taken, max(f.acquired for f in fills))
@@ -221,6 +224,19 @@ def apply_fills(
         table.layout.name,
         tuple(table.skipped),
     )
+
+
+def _price_unpriced(document: EditableYaml, market: MarketModel, fills: list[Fill]) -> None:
+    """A security bought that the model has no price for (a fund such as VOO, priced by
+    --prices when proposed) keeps its last fill price as the holding's `price:`, unless the
+    file gives one: else the file would not score."""
+    last = {fill.ticker: fill for fill in sorted(fills, key=_fill_order) if fill.side == Side.BUY}
+    for ticker, fill in last.items():
+        resolved = market.tickers.resolve(ticker)
+        price = float(market.securities.at[resolved, "price"]) if resolved else math.nan
+        holding = document.find(ticker)
+        if not price > 0 and holding is not None and "price" not in holding:
+            document.set_price(ticker, fill.price)
 
 
 def _run_date(path: Path) -> date | None:

@@ -668,3 +668,28 @@ def test_proposal_lots_the_file_lacks_are_refused(
 )
 def test_holding_term(acquired: date | None, sold: date, term: str) -> None:
     assert holding_term(acquired, sold) == term
+
+
+def test_a_fund_the_model_has_no_price_for_keeps_its_fill_price(tmp_path: Path) -> None:
+    """VOO is priced by --prices when proposed; bought into a file without `prices:`, its
+    holding keeps the fill price, so the file still validates and scores."""
+    portfolio = tmp_path / "p.yaml"
+    portfolio.write_text(
+        "cash: 5000\nholdings:\n  - {ticker: IVV, shares: 50}\n"
+        "limits: {cash_max: 0.02, buy_from: [VOO]}\n"
+    )
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("ticker,price,date\nVOO,560.00,2026-11-27\n")
+    proposal = tmp_path / "p.json"
+    code, _, err = invoke("rebalance", portfolio, "--prices", quotes, "--date", "2026-11-28",
+                          "-o", proposal)  # fmt: skip
+    assert code == 0, err
+    [buy] = [t for t in json.loads(proposal.read_text())["trades"] if t["ticker"] == "VOO"]
+    fills = tmp_path / "fills.csv"
+    fills.write_text(f"ticker,side,shares,price,date\nVOO,BUY,{buy['shares']},561.25,2026-11-30\n")
+    code, _, err = invoke("apply", proposal, "--fills", fills, "--portfolio", portfolio)
+    assert code == 0, err
+    [voo] = [h for h in load_portfolio(portfolio).portfolio.holdings if h.ticker == "VOO"]
+    assert voo.price == 561.25 and voo.quantity == buy["shares"]
+    code, _, err = invoke("score", portfolio)
+    assert code == 0, err

@@ -97,6 +97,13 @@ class EditableYaml:
         else:
             holding["shares"] = _number(float(holding.get("shares") or 0) + shares)
 
+    def set_price(self, ticker: str, price: float) -> None:
+        """The holding's `price:` (for a security the model has no price for)."""
+        holding = self.find(ticker)
+        if holding is None:  # the caller bought it; a bug if reached
+            raise KeyError(ticker)
+        holding["price"] = _number(price)
+
     def lots(self, ticker: str) -> list[LotView] | None:
         """The holding's lots in file order; None for a holding without lots."""
         holding = self.find(ticker)
