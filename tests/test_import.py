@@ -407,3 +407,40 @@ def test_a_mutated_export_imports_or_is_refused_never_crashes(tmp_path: Path, se
     assert "internal error" not in err
     if code == 0:
         assert invoke("validate", str(out))[0] == 0
+
+
+def test_an_older_fidelity_layout_and_a_plain_total_cost_basis(tmp_path: Path) -> None:
+    """Fidelity's older download names the account in one `Account Name/Number` column and
+    its cost in `Cost Basis`; a plain file's `Cost Basis` holding totals is read as totals."""
+    export = tmp_path / "Portfolio_Positions_Nov-27-2026.csv"
+    export.write_text(
+        "Account Name/Number,Symbol,Description,Quantity,Last Price,Current Value,"
+        "Cost Basis,Cost Basis Per Share,Type\n"
+        "BROKERAGE X99999999,SPAXX**,HELD IN MONEY MARKET,,,$12345.67,,,Cash\n"
+        'BROKERAGE X99999999,MSFT,MICROSOFT CORP,35,$413.60,"$14,476.00","$9,500.00",$271.43,Cash\n'
+        'BROKERAGE X99999999,Pending Activity,,,,"$250.00",,,\n'
+        "\n"
+        '"Date downloaded 11/27/2026 4:05 PM ET"\n'
+    )
+    out = tmp_path / "f.yaml"
+    result = runner.invoke(app, ["import", str(export), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    portfolio = load_portfolio(out).portfolio
+    assert portfolio.cash == 12345.67 and portfolio.account == "BROKERAGE X99999999"
+    [msft] = portfolio.holdings
+    assert (
+        msft.quantity == 35
+        and msft.lots
+        and msft.lots[0].cost_basis == pytest.approx(271.43, abs=0.01)
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "Symbol,Quantity,Last Price,Cost Basis\nMSFT,35,413.60,9500\nXOM,120,151.21,100.5\n"
+    )
+    out = tmp_path / "p.yaml"
+    result = runner.invoke(app, ["import", str(plain), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    bases = {
+        h.ticker: h.lots[0].cost_basis for h in load_portfolio(out).portfolio.holdings if h.lots
+    }
+    assert bases == {"MSFT": pytest.approx(9500 / 35), "XOM": 100.5}

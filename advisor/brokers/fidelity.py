@@ -30,10 +30,16 @@ BROKER = "Fidelity"
 CORE = "**"  # Fidelity marks the account's core (sweep) money-market position
 
 
+# The account's columns: `Account Number` and `Account Name`, or one `Account Name/Number`
+# (older downloads).
+ACCOUNT_NUMBER = ("account number", "account name number", "account number name", "account")
+ACCOUNT_NAME = ("account name", "account name number", "account number name")
+
+
 def _is_header(row: Row) -> bool:
     names = {words(cell) for cell in row.cells}
-    return {"symbol", "quantity", "current value"} <= names and bool(
-        names & {"account number", "account name", "account"}
+    return {"symbol", "quantity", "current value"} <= names and any(
+        name.startswith("account") for name in names
     )
 
 
@@ -46,8 +52,10 @@ def read(path: Path, rows: Sequence[Row]) -> Export:
     assert start is not None  # recognise() said so
     columns = Columns(path, rows[start])
     fields = Fields(columns)
-    number_at = columns.find("account number", "account")
-    name_at = columns.find("account name")
+    number_at = columns.find(*ACCOUNT_NUMBER)
+    name_at = columns.find(*ACCOUNT_NAME)
+    if name_at == number_at:  # one column names the account: its text is the number
+        name_at = None
     export = Export(path, BROKER, [], runs(rows[:start], "before the header: not a position"))
     accounts: dict[str, Account] = {}
     body = list(rows[start + 1 :])
