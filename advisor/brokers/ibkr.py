@@ -124,11 +124,9 @@ def _position(
     category = fields.text(body, "kind")
     currency = columns.cell(body, columns.find("currency")).upper()
     symbol = fields.text(body, "symbol")
-    if words(category) not in STOCKS:
-        account.skipped.append(Skipped(row.line, symbol, _not_stock(category)))
-        return
-    if currency and currency != "USD":
-        account.skipped.append(Skipped(row.line, symbol, f"priced in {currency}, not USD"))
+    refused = _refused(category, currency)
+    if refused:
+        account.skipped.append(Skipped(row.line, symbol, refused))
         return
     discriminator = words(columns.cell(body, columns.find("datadiscriminator")))
     position = fields.position(body)
@@ -207,11 +205,9 @@ def read_flex(path: Path, rows: Sequence[Row]) -> Export:
         symbol = fields.text(row, "symbol")
         category = fields.text(row, "kind")
         currency = columns.cell(row, currency_at).upper()
-        if words(category) not in STOCKS:
-            account.skipped.append(Skipped(row.line, symbol, _not_stock(category)))
-            continue
-        if currency and currency != "USD":
-            account.skipped.append(Skipped(row.line, symbol, f"priced in {currency}, not USD"))
+        refused = _refused(category, currency)
+        if refused:
+            account.skipped.append(Skipped(row.line, symbol, refused))
             continue
         reported: date | None = parse_date(columns.cell(row, report_at))
         export.as_of = reported or export.as_of
@@ -238,6 +234,16 @@ def read_flex(path: Path, rows: Sequence[Row]) -> Export:
     for account in export.accounts:
         account.notes.append("a Flex Query positions export carries no cash: set `cash:` by hand")
     return export
+
+
+def _refused(category: str, currency: str) -> str | None:
+    """Why a position row is not imported (not a stock or fund; priced in another currency),
+    or None."""
+    if words(category) not in STOCKS:
+        return _not_stock(category)
+    if currency and currency != "USD":
+        return f"priced in {currency}, not USD"
+    return None
 
 
 def _not_stock(category: str) -> str:
