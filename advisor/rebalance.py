@@ -82,7 +82,10 @@ def propose(
     portfolio = scored.loaded.portfolio
     invest = data.equity_value <= 0 and portfolio.target is not None
     limits = effective_limits(portfolio.limits, today, checks.positions(data), invest=invest)
-    plan = plan_trades(data, portfolio.target, limits, solver=solver)
+    # Where taxes cannot change the plan (no lot of known basis, no budget, no wash-sale rule
+    # from the file), the plan is the tax-blind one, found without the tax term's machinery.
+    matters = data.tax is not None and taxes.matters(data.tax)
+    plan = plan_trades(data if matters else blind, portfolio.target, limits, solver=solver)
     pretrade = tuple(checks.pretrade_checks(data, plan.quantities, limits))
     state = checks.after(data, plan.quantities)
     after = portfolio_exposures(state.values, state.cash, scored.model.exposures(scheme))
@@ -92,7 +95,7 @@ def propose(
         # The tax-blind comparison: the same problem without the tax term (the same plan
         # where the term is zero: no lot of known basis and no wash-sale rule).
         blind_plan = plan
-        if taxes.matters(data.tax):
+        if matters:
             blind_plan = plan_trades(blind, portfolio.target, limits, solver=solver)
         tax = taxes.summary(data, plan, blind_plan, portfolio.target, limits, solver)
         lots = taxes.lot_sales(data, plan.quantities)

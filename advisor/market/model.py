@@ -162,6 +162,19 @@ class MarketModel:
         """Funds looked through to another fund's basket (SPY through IVV's)."""
         return [str(t) for t in self.meta.get("stand_ins") or {}]
 
+    def share_classes(self, ticker: str) -> tuple[str, ...]:
+        """The listings of `ticker`'s company (GOOG and GOOGL), itself included."""
+        company = self.securities["company"].get(ticker)
+        if not isinstance(company, str) or not company:
+            return (ticker,)
+        return self._classes.get(company, (ticker,))
+
+    @cached_property
+    def _classes(self) -> dict[str, tuple[str, ...]]:
+        companies = self.securities["company"]
+        named = companies[companies.map(lambda c: isinstance(c, str) and c != "")]
+        return {str(c): tuple(map(str, t)) for c, t in named.groupby(named).groups.items()}
+
     def same_index(self, ticker: str) -> set[str]:
         """The funds tracking the same index as `ticker`, itself included: substantially
         identical for the wash-sale rule. A stock, or a fund alone on its index: itself."""

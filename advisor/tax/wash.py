@@ -40,13 +40,7 @@ def in_window(event: date, run_date: date) -> bool:
 
 def identical(model: MarketModel, ticker: str) -> set[str]:
     """The securities substantially identical to `ticker`, itself included."""
-    group = set(model.same_index(ticker)) | {ticker}
-    securities = model.securities
-    if ticker in securities.index:
-        company = securities.at[ticker, "company"]
-        if isinstance(company, str) and company:
-            group |= {str(t) for t in securities.index[securities["company"] == company]}
-    return group
+    return set(model.same_index(ticker)) | set(model.share_classes(ticker))
 
 
 def wash_rules(portfolio: Portfolio, model: MarketModel, run_date: date) -> WashRules:
