@@ -171,9 +171,11 @@ class MarketModel:
 
     @cached_property
     def _classes(self) -> dict[str, tuple[str, ...]]:
-        companies = self.securities["company"]
-        named = companies[companies.map(lambda c: isinstance(c, str) and c != "")]
-        return {str(c): tuple(map(str, t)) for c, t in named.groupby(named).groups.items()}
+        found: dict[str, list[str]] = {}
+        for ticker, company in zip(self.securities.index, self.securities["company"], strict=True):
+            if isinstance(company, str) and company:
+                found.setdefault(company, []).append(str(ticker))
+        return {company: tuple(tickers) for company, tickers in found.items()}
 
     def same_index(self, ticker: str) -> set[str]:
         """The funds tracking the same index as `ticker`, itself included: substantially
