@@ -15,10 +15,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from advisor.brokers.numbers import parse_amount
+from advisor.brokers.table import parse_date
 from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
@@ -159,17 +160,6 @@ def broker_number(text: str) -> float | None:
         return None
 
 
-def parse_day(text: str) -> date | None:
-    """A trade date as brokers write it: 2026-11-27, 11/27/2026 (as of ...), 20261127;093512."""
-    token = re.split(r"[;, T]", text.strip(), maxsplit=1)[0]
-    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m/%d/%y"):
-        try:
-            return datetime.strptime(token, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def read_table(path: Path) -> FillTable:
     """The fills file's table: its layout, its rows with their line numbers, what was skipped."""
     raw = read_regular(path, FILLS_BYTES, "give the path of the fills CSV")
@@ -301,7 +291,7 @@ def drop_earlier(table: FillTable, run_date: date | None, tickers: set[str]) -> 
     be a day given with --date)."""
     if run_date is None or not table.layout.broker:
         return
-    days = {row.line: parse_day(row.values.get("date", "")) for row in table.rows}
+    days = {row.line: parse_date(row.values.get("date", "")) for row in table.rows}
     ours = [days[row.line] for row in table.rows if ticker_key(row.values["ticker"]) in tickers]
     if not any(day is not None and day >= run_date for day in ours):
         return

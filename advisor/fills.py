@@ -29,6 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from advisor.brokers.table import parse_date
 from advisor.enums import Side
 from advisor.errors import InputError, Location
 from advisor.fill_files import (
@@ -38,7 +39,6 @@ from advisor.fill_files import (
     Skipped,
     broker_number,
     drop_earlier,
-    parse_day,
     read_table,
 )
 from advisor.market import MarketModel
@@ -562,7 +562,7 @@ def _fill(
         )
     acquired = today
     if row.values.get("date"):
-        day = parse_day(row.values["date"]) if broker else _iso_day(row.values["date"])
+        day = parse_date(row.values["date"]) if broker else _iso_day(row.values["date"])
         if day is None:
             raise error("date", "is not a date", "write the trade date as YYYY-MM-DD")
         acquired = day

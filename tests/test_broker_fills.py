@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from advisor.fill_files import broker_number, parse_day
+from advisor.brokers.table import parse_date
+from advisor.fill_files import broker_number
 from advisor.portfolio.loading import load_portfolio
 from tests import test_fills
 from tests.conftest import ROOT
@@ -212,7 +213,7 @@ def test_broker_numbers(text: str, value: float | None) -> None:
     ],
 )
 def test_broker_dates(text: str, day: str | None) -> None:
-    parsed = parse_day(text)
+    parsed = parse_date(text)
     assert (parsed.isoformat() if parsed else None) == day
 
 
