@@ -48,6 +48,7 @@ from advisor.portfolio.model import Account
 from advisor.portfolio.rewrite import locked, replace
 from advisor.portfolio.tickers import ticker_key
 from advisor.proposal import FIX, LotOrder, LotSale, Order, Orders, read_orders
+from advisor.tax.lots import is_short
 
 TOLERANCE = 1e-9  # relative slack when comparing share counts
 MAX_PRICE_MOVE = 0.20  # a fill this far from the proposal's price is more likely a typo
@@ -99,15 +100,8 @@ class Taken:
 
 
 def holding_term(acquired: date | None, sold: date) -> str:
-    """'long' for a lot held more than one year at `sold` (sold after the anniversary of its
-    purchase, as the IRS counts), else 'short'; a lot of unknown date is not shown to be long."""
-    if acquired is None:
-        return "short"
-    try:
-        anniversary = acquired.replace(year=acquired.year + 1)
-    except ValueError:  # bought on 29 February: a year later is 28 February
-        anniversary = date(acquired.year + 1, 2, 28)
-    return "long" if sold > anniversary else "short"
+    """'short' or 'long' for a lot sold on `sold` (advisor/tax/lots.py's rule)."""
+    return "short" if is_short(acquired, sold) else "long"
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,9 @@ def taxable(tmp_path_factory: pytest.TempPathFactory, shipped_model: MarketModel
 def test_term_is_short_within_a_year_and_when_unknown() -> None:
     day = date(2026, 11, 28)
     assert is_short(date(2026, 11, 28), day) and is_short(date(2025, 11, 29), day)
-    assert not is_short(date(2025, 11, 28), day)  # held one year and a day by the sale
+    # Counted from the day after the purchase: sold on its anniversary, a lot is held exactly
+    # one year (short); a day later, more than one year (long). apply's rule is the same.
+    assert is_short(date(2025, 11, 28), day) and not is_short(date(2025, 11, 27), day)
     assert is_short(None, day)  # a holding period that cannot be shown is not long
     assert is_short(date(2023, 3, 1), date(2024, 2, 29))
 

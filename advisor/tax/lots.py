@@ -26,19 +26,19 @@ from advisor.portfolio import Portfolio
 LOT_TOL = 1e-9  # shares: a lot taken to within this is taken whole
 
 
-def year_before(day: date) -> date:
-    """The same day a year earlier (28 February for 29 February)."""
+def is_short(acquired: date | None, sold: date) -> bool:
+    """Held one year or less when sold on `sold`: the holding period counts from the day after
+    the purchase, so a lot sold on its anniversary is short term, and one bought on 29 February
+    turns long after 28 February a year on (IRS Publication 550). A lot of unknown date is short
+    term, as `apply` records it: a holding period that cannot be shown is not taken to be long
+    (the estimate errs toward more tax, not less)."""
+    if acquired is None:
+        return True
     try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def is_short(acquired: date | None, run_date: date) -> bool:
-    """Held one year or less at `run_date`. A lot of unknown date is short term, as `apply`
-    records it: a holding period that cannot be shown is not taken to be long (the estimate
-    errs toward more tax, not less)."""
-    return acquired is None or acquired > year_before(run_date)
+        anniversary = acquired.replace(year=acquired.year + 1)
+    except ValueError:  # bought on 29 February: a year later is 28 February
+        anniversary = date(acquired.year + 1, 2, 28)
+    return sold <= anniversary
 
 
 @dataclass(frozen=True)
