@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from advisor.brokers.numbers import parse_amount
+from advisor.amounts import parse_amount
 from advisor.brokers.table import parse_date
 from advisor.enums import Side
 from advisor.errors import InputError, Location

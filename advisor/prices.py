@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from advisor.amounts import parse_amount
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
 from advisor.portfolio.model import MAX_PRICE
@@ -34,7 +34,6 @@ COLUMNS = {
     "price": ("price", "last", "last price", "last sale", "close", "closing price"),
     "date": ("date", "as of", "price date", "as of date"),
 }
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234.50: commas group thousands only
 
 
 @dataclass(frozen=True)
@@ -184,17 +183,17 @@ def _columns(path: Path, header: list[str]) -> dict[str, int]:
 
 
 def parse_price(path: Path, line: int, text: str) -> float:
-    """A plain number, or $ and commas grouping thousands; never a decimal comma."""
+    """A plain number, or $ and commas grouping thousands (advisor/amounts.py); never
+    a decimal comma."""
     where = Location(path, line, "price")
-    plain = text.removeprefix("$").strip()
-    if _THOUSANDS.match(plain):
-        plain = plain.replace(",", "")
     try:
-        value = float(plain)
+        value = parse_amount(text)
     except ValueError:
+        value = None
+    if value is None:
         fix = "write a number such as 123.45 (a dot for decimals, no currency but $)"
-        raise InputError(where, "is not a price", value=text, fix=fix) from None
-    if not math.isfinite(value) or not 0 < value <= MAX_PRICE:
+        raise InputError(where, "is not a price", value=text, fix=fix)
+    if not 0 < value <= MAX_PRICE:
         fix = f"a price is above 0 and at most {MAX_PRICE:g} per share"
         raise InputError(where, "is out of range", value=text, fix=fix)
     return value

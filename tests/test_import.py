@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from advisor.brokers.numbers import parse_amount
+from advisor.amounts import parse_amount
 from advisor.cli import app
 from advisor.portfolio.loading import load_portfolio
 from advisor.portfolio.model import Portfolio

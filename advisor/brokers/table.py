@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from advisor.brokers.numbers import amount
+from advisor.amounts import amount
 from advisor.errors import InputError, Location
 from advisor.input_files import MB, read_regular
 

@@ -1,7 +1,8 @@
-"""Numbers as brokers write them in their exports: `$1,234.50`, `(12.50)` for a negative,
-`-$3.10` and `+$0.16` with a sign before the dollar, `--` or `n/a` for none.
+"""Amounts as people and brokers write them: `$1,234.50`, `(12.50)` for a negative, `-$3.10`
+and `+$0.16` with a sign before the dollar, `--` or `n/a` for none.
 
-`parse_amount` is the one reading of such a cell for every broker file (positions and fills);
+`parse_amount` is the one reading of such a cell for every file that allows them (brokers'
+positions and fills, quotes files);
 `amount` is the same with a located error for a cell that is not a number.
 """
 
